@@ -1,0 +1,52 @@
+# AidCase — the commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/sh
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+MANAGE := $(PY) manage.py
+
+.PHONY: install system-deps run test lint bench clean
+
+install: system-deps $(STAMP)
+	@$(MANAGE) compilemessages --ignore=.venv --ignore=var -v0
+
+system-deps:
+	@scripts/system-deps
+
+$(STAMP): pyproject.toml scripts/requirements
+	@python=$$(scripts/find-python) || exit 1; \
+	if ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+		echo "Creating $(VENV) with $$python"; rm -rf $(VENV); "$$python" -m venv $(VENV) || exit 1; \
+	fi
+	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	@$(PY) scripts/requirements > $(VENV)/requirements.txt
+	@$(PY) -m pip install -q --disable-pip-version-check -r $(VENV)/requirements.txt
+	@rm -f $(VENV)/.installed-*; touch $@
+
+# Serves plain HTTP on the loopback interface, so HTTPS-only cookies and redirects are off
+# here; production keeps them on (see README).
+run: install
+	@mkdir -p var
+	@$(MANAGE) migrate --noinput -v0
+	@$(MANAGE) collectstatic --noinput -v0
+	@if ! $(MANAGE) shell --no-imports -c "from students.models import School; raise SystemExit(0 if School.objects.exists() else 1)" 2>/dev/null; then \
+		echo "First run: creating demo data…"; \
+		$(MANAGE) seed_demo --schools 2 > var/demo-accounts.txt || exit 1; \
+	fi
+	@[ -f var/demo-accounts.txt ] && cat var/demo-accounts.txt || true
+	@echo "Serving AidCase on http://127.0.0.1:$(PORT)/"
+	DJANGO_HTTPS=$${DJANGO_HTTPS:-0} exec $(VENV)/bin/gunicorn aidcase.wsgi:application \
+		--bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	$(MANAGE) makemigrations --check --dry-run -v1
+
+test: lint
+	$(VENV)/bin/pytest
+
+clean:
+	rm -rf $(VENV) var/static .pytest_cache .mypy_cache .ruff_cache

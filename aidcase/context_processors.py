@@ -1,0 +1,42 @@
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from aidcase.permissions import profile_of
+from students.models import Role
+
+# (url name, label, icon) per role; the first four appear in the phone's bottom bar.
+NAVIGATION: dict[str, list[tuple[str, Any, str]]] = {
+    Role.TEACHER: [("me", _("我的学生"), "home"), ("student_list", _("学生"), "list")],
+    Role.OFFICE: [
+        ("dashboard", _("概况"), "home"),
+        ("student_list", _("学生"), "list"),
+        ("pairing_list", _("结对"), "link"),
+        ("identification_list", _("认定"), "check"),
+        ("semester_list", _("学期"), "calendar"),
+        ("class_list", _("班级"), "grid"),
+        ("staff_list", _("教师"), "user"),
+        ("me", _("我的结对"), "user"),
+    ],
+    Role.PRINCIPAL: [
+        ("dashboard", _("概况"), "home"),
+        ("student_list", _("学生"), "list"),
+        ("pairing_list", _("结对"), "link"),
+        ("me", _("我的结对"), "user"),
+    ],
+    Role.COUNTY: [("county", _("全县概况"), "home")],
+}
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    profile = profile_of(getattr(request, "user", None))
+    if profile is None:
+        return {}
+    current = request.resolver_match.url_name if request.resolver_match else None
+    items = [
+        {"url": reverse(name), "label": label, "icon": icon, "active": name == current}
+        for name, label, icon in NAVIGATION[profile.role]
+    ]
+    return {"nav_items": items, "profile": profile}

@@ -1,0 +1,91 @@
+"""Roles and the decorators that let a role into a view.
+
+Who may see which record is decided by the selectors (`students_visible_to`, …); this module
+only answers "what is this user" and "may this kind of user open this kind of page".
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django_htmx.middleware import HtmxDetails
+
+from students.models import County, Profile, Role, School
+
+SCHOOL_ROLES = (Role.TEACHER, Role.OFFICE, Role.PRINCIPAL)
+SCHOOL_MANAGERS = (Role.OFFICE, Role.PRINCIPAL)
+
+
+def profile_of(user: Any) -> Profile | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        return user.profile
+    except Profile.DoesNotExist:
+        return None
+
+
+def role_of(user: Any) -> str | None:
+    profile = profile_of(user)
+    return profile.role if profile else None
+
+
+def school_id_of(user: Any) -> int | None:
+    profile = profile_of(user)
+    return profile.school_id if profile else None
+
+
+class AuthedRequest(HttpRequest):
+    """A request that passed `role_required`: the user is logged in."""
+
+    user: User
+    htmx: HtmxDetails
+
+
+def request_profile(request: HttpRequest) -> Profile:
+    profile = profile_of(request.user)
+    if profile is None:
+        raise PermissionDenied
+    return profile
+
+
+def request_school(request: HttpRequest) -> School:
+    """The school of a logged-in school user; anyone else is refused."""
+    school = request_profile(request).school
+    if school is None:
+        raise PermissionDenied
+    return school
+
+
+def request_county(request: HttpRequest) -> County:
+    county = request_profile(request).county
+    if county is None:
+        raise PermissionDenied
+    return county
+
+
+def is_office(user: Any) -> bool:
+    return role_of(user) == Role.OFFICE
+
+
+def role_required(
+    *roles: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Logged in and holding one of the roles; anyone else gets 403. Superusers manage data
+    through the admin, not through the school pages, so they are not let in here."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if role_of(request.user) not in roles:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

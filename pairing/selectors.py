@@ -1,0 +1,64 @@
+"""Reads for pairings, always starting from the students the user may see."""
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, QuerySet
+from django.http import Http404
+
+from pairing.models import Pairing
+from students.models import School
+from students.selectors import pairing_active_on, students_visible_to, today
+
+
+def pairings_visible_to(*, user: Any) -> QuerySet[Pairing]:
+    """Pairings of the students the user may see: a teacher also sees who else helps their
+    student (多帮一), never another teacher's other students."""
+    return Pairing.objects.filter(student__in=students_visible_to(user=user)).select_related(
+        "student", "student__school_class", "teacher__profile"
+    )
+
+
+def pairing_get_for_user(*, user: Any, pk: int) -> Pairing:
+    pairing = pairings_visible_to(user=user).filter(pk=pk).first()
+    if pairing is None:
+        raise Http404
+    return pairing
+
+
+def pairings_of_teacher(*, teacher: Any, on: dt.date | None = None) -> QuerySet[Pairing]:
+    """The teacher's own pairings active on a day (today by default)."""
+    return (
+        Pairing.objects.filter(teacher=teacher)
+        .filter(pairing_active_on(on or today()))
+        .select_related("student", "student__school_class", "student__cohort")
+        .order_by("student__school_class__name", "student__name", "category")
+    )
+
+
+def pairings_of_school(
+    *, school: School, active: bool | None = True, on: dt.date | None = None
+) -> QuerySet[Pairing]:
+    pairings = Pairing.objects.filter(school=school).select_related(
+        "student", "student__school_class", "teacher__profile"
+    )
+    if active is True:
+        pairings = pairings.filter(pairing_active_on(on or today()))
+    elif active is False:
+        pairings = pairings.exclude(pairing_active_on(on or today()))
+    return pairings
+
+
+def teacher_loads(*, school: School, on: dt.date | None = None) -> QuerySet[Any]:
+    """Pairings per helper, busiest first (one query)."""
+
+    day = on or today()
+    return (
+        get_user_model()
+        .objects.filter(profile__school=school)
+        .annotate(load=Count("pairings", filter=pairing_active_on(day, prefix="pairings__")))
+        .filter(load__gt=0)
+        .select_related("profile")
+        .order_by("-load", "profile__name")
+    )

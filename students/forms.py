@@ -1,0 +1,172 @@
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from aidcase.forms import limit_choices
+from students.models import Category, Identification, School, SchoolClass, Semester, Student
+from students.selectors import classes_of, semesters_of, staff_of
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        profile = getattr(obj, "profile", None)
+        return f"{profile.name}（{obj.username}）" if profile else obj.username
+
+
+class StudentForm(forms.ModelForm):
+    entry_year = forms.IntegerField(
+        label=_("入学年份"),
+        min_value=1990,
+        max_value=2100,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+
+    class Meta:
+        model = Student
+        fields = (
+            "student_no",
+            "name",
+            "gender",
+            "birth_date",
+            "id_number",
+            "school_class",
+            "status",
+            "guardian_name",
+            "guardian_relation",
+            "guardian_phone",
+            "address",
+            "parents_workplace",
+            "boarding",
+        )
+        widgets = {
+            "birth_date": DATE_INPUT,
+            "student_no": forms.TextInput(attrs={"autocomplete": "off"}),
+            "id_number": forms.TextInput(attrs={"autocomplete": "off", "maxlength": 18}),
+            "guardian_phone": forms.TextInput(attrs={"inputmode": "tel"}),
+        }
+
+    field_order = ("student_no", "name", "gender", "birth_date", "id_number", "entry_year")
+
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.school = school
+        self.instance.school = school
+        limit_choices(self, "school_class", classes_of(school=school))
+        if self.instance.pk:
+            self.fields["entry_year"].initial = self.instance.cohort.entry_year
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        year, school_class = data.get("entry_year"), data.get("school_class")
+        if year is not None and school_class is not None and school_class.cohort.entry_year != year:
+            self.add_error("school_class", _("所选班级不属于该入学年份"))
+        return data
+
+
+class IdentificationForm(forms.Form):
+    semester = forms.ModelChoiceField(label=_("学期"), queryset=Semester.objects.none())
+    category = forms.ChoiceField(label=_("类别"), choices=Category.choices)
+    source = forms.ChoiceField(label=_("认定来源"), choices=Identification.Source.choices)
+    note = forms.CharField(
+        label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit_choices(self, "semester", semesters_of(school=school))
+
+
+class SemesterForm(forms.Form):
+    code = forms.CharField(
+        label=_("学期代码"),
+        max_length=11,
+        help_text=_(
+            "如 2025-2026-1；开学和结束日期留空则用默认值"
+            "（第一学期 9月1日—1月31日，第二学期 2月1日—7月31日）"
+        ),
+        widget=forms.TextInput(attrs={"placeholder": "2025-2026-1", "inputmode": "numeric"}),
+    )
+    start = forms.DateField(label=_("开学日期"), required=False, widget=DATE_INPUT)
+    end = forms.DateField(label=_("结束日期"), required=False, widget=DATE_INPUT)
+
+
+class SemesterDatesForm(forms.Form):
+    start = forms.DateField(label=_("开学日期"), widget=DATE_INPUT)
+    end = forms.DateField(label=_("结束日期"), widget=DATE_INPUT)
+
+
+class SchoolClassForm(forms.Form):
+    entry_year = forms.IntegerField(
+        label=_("入学年份"),
+        min_value=1990,
+        max_value=2100,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    name = forms.CharField(label=_("班级名称"), max_length=40)
+    homeroom_teacher = StaffChoiceField(
+        label=_("班主任"), queryset=SchoolClass.objects.none(), required=False
+    )
+
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit_choices(self, "homeroom_teacher", staff_of(school=school))
+
+
+class StudentFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("搜索"),
+        required=False,
+        widget=forms.SearchInput(attrs={"placeholder": _("姓名或学籍号")}),
+    )
+    category = forms.ChoiceField(
+        label=_("类别"), required=False, choices=[("", _("全部类别")), *Category.choices]
+    )
+    school_class = forms.ModelChoiceField(
+        label=_("班级"),
+        required=False,
+        queryset=SchoolClass.objects.none(),
+        empty_label=_("全部班级"),
+    )
+    paired = forms.ChoiceField(
+        label=_("结对"),
+        required=False,
+        choices=[("", _("不限")), ("yes", _("已结对")), ("no", _("未结对"))],
+    )
+    status = forms.ChoiceField(
+        label=_("学籍状态"),
+        required=False,
+        choices=[("", _("全部状态")), *Student.Status.choices],
+    )
+
+    def __init__(self, *args: Any, school: School | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if school is not None:
+            limit_choices(self, "school_class", classes_of(school=school))
+
+
+class StaffForm(forms.Form):
+    staff_number = forms.CharField(
+        label=_("工号"),
+        max_length=32,
+        help_text=_("工号即登录用户名，在全县唯一"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "off"}),
+    )
+    name = forms.CharField(label=_("姓名"), max_length=40)
+    phone = forms.CharField(
+        label=_("手机号"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel"}),
+    )
+    subjects = forms.CharField(
+        label=_("任教学科"), max_length=100, required=False, help_text=_("多个学科用“、”分隔")
+    )
+
+
+class StaffEditForm(StaffForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["staff_number"]

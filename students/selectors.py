@@ -1,0 +1,272 @@
+"""Reads for the students app. `students_visible_to` is the one place that decides which
+students a user may see; every list, page and export starts from it."""
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from aidcase.permissions import profile_of
+from students.models import (
+    CATEGORY_SHORT_LABELS,
+    SEMESTER_CODE_RE,
+    Category,
+    Identification,
+    Profile,
+    Role,
+    School,
+    SchoolClass,
+    Semester,
+    Student,
+)
+
+User = get_user_model()
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+def semester_code_for(day: dt.date) -> str:
+    """The code of the default semester a day falls in (August belongs to the term before)."""
+    if day.month >= 9:
+        return f"{day.year}-{day.year + 1}-1"
+    if day.month == 1:
+        return f"{day.year - 1}-{day.year}-1"
+    return f"{day.year - 1}-{day.year}-2"
+
+
+def previous_semester_code(code: str) -> str:
+    match = SEMESTER_CODE_RE.match(code)
+    if not match:
+        raise ValueError(code)
+    first, second, term = int(match[1]), int(match[2]), match[3]
+    if term == "2":
+        return f"{first}-{second}-1"
+    return f"{first - 1}-{second - 1}-2"
+
+
+def pairing_active_on(day: dt.date, *, prefix: str = "") -> Q:
+    """Pairings running on a day: started by then and not ended before it. With a prefix the
+    condition reaches pairings through a relation (e.g. "pairings__" from a student)."""
+    return Q(**{f"{prefix}start__lte": day}) & (
+        Q(**{f"{prefix}end__isnull": True}) | Q(**{f"{prefix}end__gte": day})
+    )
+
+
+def schools_visible_to(*, user: Any) -> QuerySet[School]:
+    if user.is_superuser:
+        return School.objects.all()
+    profile = profile_of(user)
+    if profile is None:
+        return School.objects.none()
+    if profile.role == Role.COUNTY:
+        return School.objects.filter(county=profile.county)
+    return School.objects.filter(pk=profile.school_id or 0)
+
+
+def students_visible_to(*, user: Any, on: dt.date | None = None) -> QuerySet[Student]:
+    """Office and principal: their school. County viewers: no student records (aggregates
+    only). Teachers: the students they are paired with now and their homeroom classes."""
+    if user.is_superuser:
+        return Student.objects.all()
+    profile = profile_of(user)
+    if profile is None or profile.school_id is None:
+        return Student.objects.none()
+    if profile.role in (Role.OFFICE, Role.PRINCIPAL):
+        return Student.objects.filter(school_id=profile.school_id)
+    paired = Student.objects.filter(
+        Q(pairings__teacher=user) & pairing_active_on(on or today(), prefix="pairings__")
+    ).values("pk")
+    return Student.objects.filter(school_id=profile.school_id).filter(
+        Q(pk__in=paired) | Q(school_class__homeroom_teacher=user)
+    )
+
+
+def student_get_for_user(*, user: Any, pk: int) -> Student:
+    student = (
+        students_visible_to(user=user)
+        .select_related(
+            "school", "cohort", "school_class", "school_class__homeroom_teacher__profile"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if student is None:
+        raise Http404
+    return student
+
+
+def semesters_of(*, school: School) -> QuerySet[Semester]:
+    return Semester.objects.filter(school=school).order_by("-start")
+
+
+def semester_get_for_user(*, user: Any, pk: int) -> Semester:
+    semester = Semester.objects.filter(school__in=schools_visible_to(user=user), pk=pk).first()
+    if semester is None:
+        raise Http404
+    return semester
+
+
+def current_semester(*, school: School, on: dt.date | None = None) -> Semester | None:
+    """The semester running on a day, else the latest one that has started, else the
+    earliest one to come."""
+    day = on or today()
+    semesters = Semester.objects.filter(school=school)
+    return (
+        semesters.filter(start__lte=day).order_by("-start").first()
+        or semesters.order_by("start").first()
+    )
+
+
+def classes_of(*, school: School) -> QuerySet[SchoolClass]:
+    return SchoolClass.objects.filter(school=school).select_related(
+        "cohort", "homeroom_teacher__profile"
+    )
+
+
+def school_class_get_for_user(*, user: Any, pk: int) -> SchoolClass:
+    school_class = SchoolClass.objects.filter(
+        school__in=schools_visible_to(user=user), pk=pk
+    ).first()
+    if school_class is None:
+        raise Http404
+    return school_class
+
+
+def staff_of(*, school: School) -> QuerySet[Any]:
+    """Everyone at the school who can be a helper (any school role may hold pairings)."""
+    return (
+        User.objects.filter(profile__school=school, is_active=True)
+        .select_related("profile")
+        .order_by("profile__name", "username")
+    )
+
+
+def staff_list_of(*, school: School) -> QuerySet[Profile]:
+    """Every account of the school, active ones first, with their open pairings counted."""
+    return (
+        Profile.objects.filter(school=school)
+        .select_related("user")
+        .annotate(open_pairings=Count("user__pairings", filter=Q(user__pairings__end__isnull=True)))
+        .order_by("-user__is_active", "name")
+    )
+
+
+def teacher_get_for_user(*, user: Any, pk: int) -> Profile:
+    """A teacher account of the user's school, for the office to manage; 404 for anyone else.
+    Office and principal accounts are managed by the system administrator, so that the office
+    cannot take over a principal's account by resetting its password."""
+    profile = (
+        Profile.objects.filter(school__in=schools_visible_to(user=user), pk=pk, role=Role.TEACHER)
+        .select_related("user")
+        .first()
+    )
+    if profile is None:
+        raise Http404
+    return profile
+
+
+def identifications_of(*, student: Student) -> QuerySet[Identification]:
+    return student.identifications.select_related("semester", "proposed_by__profile").order_by(
+        "-semester__start", "category"
+    )
+
+
+def identification_get_for_user(*, user: Any, pk: int) -> Identification:
+    identification = (
+        Identification.objects.filter(student__in=students_visible_to(user=user), pk=pk)
+        .select_related("student", "semester")
+        .first()
+    )
+    if identification is None:
+        raise Http404
+    return identification
+
+
+def identifications_pending(*, school: School) -> QuerySet[Identification]:
+    return (
+        Identification.objects.filter(student__school=school, state=Identification.State.PROPOSED)
+        .select_related("student", "student__school_class", "semester", "proposed_by__profile")
+        .order_by("semester__start", "student__student_no")
+    )
+
+
+def student_search(
+    *,
+    students: QuerySet[Student],
+    query: str = "",
+    category: str = "",
+    school_class_id: int | None = None,
+    status: str = "",
+    paired: str = "",
+    semester: Semester | None = None,
+    on: dt.date | None = None,
+) -> QuerySet[Student]:
+    """Filters a visible set of students: by name or 学籍号, by category identified in the
+    semester, by class, by status, and by whether an identified student has a helper."""
+    result = students
+    if query:
+        result = result.filter(Q(name__contains=query) | Q(student_no__startswith=query))
+    if category and semester is not None:
+        result = result.filter(
+            identifications__semester=semester,
+            identifications__category=category,
+            identifications__state=Identification.State.APPROVED,
+        )
+    if school_class_id:
+        result = result.filter(school_class_id=school_class_id)
+    if status:
+        result = result.filter(status=status)
+    if paired in ("yes", "no"):
+        condition = pairing_active_on(on or today(), prefix="pairings__")
+        if category:
+            condition &= Q(pairings__category=category)
+        with_helper = Student.objects.filter(condition).values("pk")
+        result = (
+            result.filter(pk__in=with_helper)
+            if paired == "yes"
+            else result.exclude(pk__in=with_helper)
+        )
+    return result.distinct()
+
+
+def category_coverage(
+    *, school: School, semester: Semester, on: dt.date | None = None
+) -> list[dict[str, Any]]:
+    """Per category: students identified (approved) in the semester, how many of them have
+    an open pairing in that category, and how many have none. Two queries."""
+    approved = Identification.objects.filter(
+        semester=semester, student__school=school, state=Identification.State.APPROVED
+    )
+    identified = dict(
+        approved.values_list("category").annotate(n=Count("student", distinct=True)).order_by()
+    )
+    # One filter() call, so that the category and the dates hold for the same pairing.
+    paired = dict(
+        approved.filter(
+            Q(student__pairings__category=F("category"))
+            & pairing_active_on(on or today(), prefix="student__pairings__")
+        )
+        .values_list("category")
+        .annotate(n=Count("student", distinct=True))
+        .order_by()
+    )
+    rows = []
+    for category in Category:
+        total = identified.get(category.value, 0)
+        done = paired.get(category.value, 0)
+        rows.append(
+            {
+                "category": category,
+                "short": CATEGORY_SHORT_LABELS[category],
+                "identified": total,
+                "paired": done,
+                "unpaired": total - done,
+                "rate": round(100 * done / total) if total else None,
+            }
+        )
+    return rows

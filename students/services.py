@@ -1,0 +1,263 @@
+"""Writes for schools, semesters, classes, students and category identification."""
+
+import datetime as dt
+import re
+import secrets
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from students.models import (
+    Category,
+    Cohort,
+    County,
+    Identification,
+    Profile,
+    Role,
+    School,
+    SchoolClass,
+    Semester,
+    Student,
+    semester_default_dates,
+    validate_semester_code,
+)
+
+
+@transaction.atomic
+def school_create(*, code: str, name: str, county_name: str = "") -> School:
+    """Creates a school, and its county when one is named and does not exist yet."""
+    code, name, county_name = code.strip(), name.strip(), county_name.strip()
+    county = County.objects.filter(name=county_name).first() if county_name else None
+    if county_name and county is None:
+        county = County(name=county_name)
+        county.full_clean()
+        county.save()
+    school = School(code=code, name=name, county=county)
+    school.full_clean()
+    school.save()
+    return school
+
+
+@transaction.atomic
+def semester_create(
+    *, school: School, code: str, start: dt.date | None = None, end: dt.date | None = None
+) -> Semester:
+    """A semester with the given teaching dates, or the defaults for its code
+    (term 1: 1 Sep – 31 Jan, term 2: 1 Feb – 31 Jul)."""
+    try:
+        validate_semester_code(code)
+    except ValidationError as error:
+        raise ValidationError({"code": error.messages}) from None
+    if Semester.objects.filter(school=school, code=code).exists():
+        raise ValidationError({"code": _("本校已有学期 %(code)s") % {"code": code}})
+    default_start, default_end = semester_default_dates(code)
+    semester = Semester(
+        school=school, code=code, start=start or default_start, end=end or default_end
+    )
+    semester.full_clean()
+    semester.save()
+    return semester
+
+
+def semester_get_or_create(*, school: School, code: str) -> Semester:
+    """The school's semester with this code, created with default dates if it is new."""
+    semester = Semester.objects.filter(school=school, code=code).first()
+    return semester or semester_create(school=school, code=code)
+
+
+@transaction.atomic
+def semester_update(*, semester: Semester, start: dt.date, end: dt.date) -> Semester:
+    semester.start, semester.end = start, end
+    semester.full_clean()
+    semester.save()
+    return semester
+
+
+def cohort_get_or_create(*, school: School, entry_year: int) -> Cohort:
+    cohort = Cohort.objects.filter(school=school, entry_year=entry_year).first()
+    if cohort is None:
+        cohort = Cohort(school=school, entry_year=entry_year)
+        cohort.full_clean()
+        cohort.save()
+    return cohort
+
+
+@transaction.atomic
+def school_class_save(
+    *,
+    school: School,
+    entry_year: int,
+    name: str,
+    homeroom_teacher: Any = None,
+    school_class: SchoolClass | None = None,
+) -> SchoolClass:
+    """Creates a class, or updates one, in the cohort of its entry year."""
+    cohort = cohort_get_or_create(school=school, entry_year=entry_year)
+    if (
+        school_class is not None
+        and school_class.cohort_id != cohort.pk
+        and school_class.students.exists()
+    ):
+        raise ValidationError({"entry_year": _("班级已有学生，不能更改入学年份")})
+    name = name.strip()
+    duplicate = SchoolClass.objects.filter(cohort=cohort, name=name)
+    if school_class is not None:
+        duplicate = duplicate.exclude(pk=school_class.pk)
+    if duplicate.exists():
+        raise ValidationError(
+            {"name": _("%(cohort)s已有班级“%(name)s”") % {"cohort": cohort, "name": name}}
+        )
+    school_class = school_class or SchoolClass(school=school)
+    school_class.cohort = cohort
+    school_class.name = name
+    school_class.homeroom_teacher = homeroom_teacher
+    school_class.full_clean()
+    school_class.save()
+    return school_class
+
+
+@transaction.atomic
+def student_save(*, student: Student, entry_year: int, by: Any) -> Student:
+    """Validates and saves a student record (new or changed), in the cohort of its entry
+    year, which is created with it when it is the school's first student of that year."""
+    student.cohort = cohort_get_or_create(school=student.school, entry_year=entry_year)
+    student.full_clean()
+    student.save()
+    return student
+
+
+@transaction.atomic
+def identification_propose(
+    *,
+    student: Student,
+    semester: Semester,
+    category: str,
+    source: str,
+    note: str = "",
+    by: Any,
+) -> Identification:
+    """Proposes a student for a category in a semester; the aid office reviews it."""
+    if Identification.objects.filter(
+        student=student, semester=semester, category=category
+    ).exists():
+        raise ValidationError(
+            {
+                "category": _("该学生在%(semester)s已有“%(category)s”的认定")
+                % {"semester": semester.label, "category": Category(category).label}
+            }
+        )
+    identification = Identification(
+        student=student,
+        semester=semester,
+        category=category,
+        source=source,
+        note=note.strip(),
+        proposed_by=by,
+    )
+    identification.full_clean()
+    identification.save()
+    return identification
+
+
+@transaction.atomic
+def identification_approve(*, identification: Identification, by: Any) -> Identification:
+    """Approves a proposed identification; approving twice changes nothing."""
+    if identification.state == Identification.State.APPROVED:
+        return identification
+    identification.state = Identification.State.APPROVED
+    identification.approved_by = by
+    identification.approved_at = timezone.now()
+    identification.full_clean()
+    identification.save()
+    return identification
+
+
+@transaction.atomic
+def identification_reject(*, identification: Identification, by: Any) -> None:
+    """Drops a proposal that was not accepted; approved identifications are kept as records."""
+    if identification.state == Identification.State.APPROVED:
+        raise ValidationError(_("已认定的记录不能驳回"))
+    identification.delete()
+
+
+STAFF_NUMBER_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+# No 0/O, 1/l/I: the one-time password is read off a screen or a printed slip.
+_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105
+
+
+def one_time_password() -> str:
+    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(12))
+
+
+@transaction.atomic
+def staff_create(
+    *,
+    school: School,
+    staff_number: str,
+    name: str,
+    phone: str = "",
+    subjects: str = "",
+    role: str = Role.TEACHER,
+    by: Any,
+) -> tuple[Any, str]:
+    """Creates a school account whose username is the 工号, with a one-time password that
+    must be changed at first login. Returns the user and that password (shown once)."""
+    staff_number = staff_number.strip()
+    if not STAFF_NUMBER_RE.match(staff_number):
+        raise ValidationError(
+            {"staff_number": _("工号只能包含字母、数字、下划线或连字符，最多32位")}
+        )
+    user_model = get_user_model()
+    if user_model.objects.filter(username__iexact=staff_number).exists():
+        raise ValidationError(
+            {"staff_number": _("工号 %(number)s 已被使用") % {"number": staff_number}}
+        )
+    password = one_time_password()
+    user = user_model.objects.create_user(username=staff_number, password=password)
+    profile = Profile(
+        user=user,
+        role=role,
+        school=school,
+        name=name.strip(),
+        phone=phone.strip(),
+        subjects=subjects.strip(),
+        must_change_password=True,
+    )
+    profile.full_clean()
+    profile.save()
+    return user, password
+
+
+@transaction.atomic
+def staff_update(*, profile: Profile, name: str, phone: str, subjects: str, by: Any) -> Profile:
+    profile.name, profile.phone, profile.subjects = name.strip(), phone.strip(), subjects.strip()
+    profile.full_clean()
+    profile.save()
+    return profile
+
+
+@transaction.atomic
+def staff_reset_password(*, profile: Profile, by: Any) -> str:
+    """Gives the account a new one-time password, ends its sessions on next request (the
+    password hash changes) and asks for a new password at the next login."""
+    password = one_time_password()
+    profile.user.set_password(password)
+    profile.user.save(update_fields=["password"])
+    profile.must_change_password = True
+    profile.save(update_fields=["must_change_password"])
+    return password
+
+
+@transaction.atomic
+def staff_set_active(*, profile: Profile, active: bool, by: Any) -> Profile:
+    """Deactivates an account (a teacher who left) or reactivates it. A helper with open
+    pairings must have them ended or handed over first, so no student is left unattended."""
+    if not active and profile.user.pairings.filter(end__isnull=True).exists():
+        raise ValidationError(_("该教师还有进行中的结对，请先结束或移交这些结对再停用账号"))
+    profile.user.is_active = active
+    profile.user.save(update_fields=["is_active"])
+    return profile

@@ -1,0 +1,457 @@
+"""Views of the aidcase app: homes per role, sign-in, password, school dashboard, county
+roll-up, caching headers and the language switch.
+
+alice is allowed, bob is a colleague whose role does not allow the page, charlie belongs to
+another school or county."""
+
+import pytest
+
+from students.models import Category, Identification, Profile, Role
+from tests import factories
+from tests.conftest import login
+from tests.helpers import field_errors, login_redirect, table_row, text
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct-horse-battery"  # what UserFactory sets
+NEW_PASSWORD = "lantern-river-9431"
+
+
+def identified(school, semester, category=Category.LEFT_BEHIND, **kwargs):
+    student = factories.StudentFactory(school=school, **kwargs)
+    factories.IdentificationFactory(student=student, semester=semester, category=category)
+    return student
+
+
+# Homes
+
+
+@pytest.mark.parametrize(
+    ("role", "home"),
+    [(Role.TEACHER, "/me/"), (Role.OFFICE, "/dashboard/"), (Role.PRINCIPAL, "/dashboard/")],
+)
+def test_home_sends_each_school_role_to_its_home(school, role, home):
+    # given a school user
+    client = login(factories.make_user(role, school=school))
+    # when they open the site
+    response = client.get("/")
+    # then they land on their role's home
+    assert response.status_code == 302
+    assert response["Location"] == home
+
+
+def test_home_sends_county_viewer_to_county_page():
+    response = login(factories.make_user(Role.COUNTY)).get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/county/"
+
+
+def test_home_sends_anonymous_to_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == login_redirect("/")
+
+
+def test_user_without_role_sees_no_role_page():
+    # given an account nobody has given a school or a role yet
+    user = factories.UserFactory()
+    # when they open the site
+    response = login(user).get("/")
+    # then they are told, in Chinese, to ask for a role
+    assert response.status_code == 403
+    assert "您的账号尚未分配角色" in text(response)
+
+
+def test_staff_without_role_is_sent_to_admin():
+    user = factories.UserFactory(is_staff=True)
+    response = login(user).get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+
+
+@pytest.mark.parametrize("path", ["/me/", "/students/", "/dashboard/", "/county/"])
+def test_user_without_role_is_refused_every_role_page(path):
+    response = login(factories.UserFactory()).get(path)
+    assert response.status_code == 403
+
+
+# Sign in and out
+
+
+def test_login_page_is_in_chinese(client):
+    response = client.get("/accounts/login/")
+    page = text(response)
+    assert response.status_code == 200
+    assert '<html lang="zh-hans">' in page
+    assert "结对帮扶 · 登录" in page
+    assert "用户名（工号）" in page
+
+
+def test_login_with_right_password_goes_to_the_role_home(client, school):
+    # given a teacher with a password
+    teacher = factories.make_user(Role.TEACHER, school=school)
+    # when they sign in
+    response = client.post(
+        "/accounts/login/", {"username": teacher.username, "password": PASSWORD}, follow=True
+    )
+    # then they end on their home page, signed in
+    assert response.redirect_chain == [("/", 302), ("/me/", 302)]
+    assert response.status_code == 200
+    assert response.wsgi_request.user == teacher
+
+
+def test_login_follows_next(client, school):
+    office = factories.make_user(Role.OFFICE, school=school)
+    response = client.post(
+        "/accounts/login/?next=/students/",
+        {"username": office.username, "password": PASSWORD, "next": "/students/"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/students/"
+
+
+def test_login_with_wrong_password_shows_chinese_error(client, school):
+    teacher = factories.make_user(Role.TEACHER, school=school)
+    response = client.post(
+        "/accounts/login/", {"username": teacher.username, "password": "not-the-password"}
+    )
+    assert response.status_code == 200
+    assert "用户名或密码不正确，请重新输入。" in text(response)
+    assert not response.wsgi_request.user.is_authenticated
+
+
+def test_login_page_sends_signed_in_user_home(school):
+    client = login(factories.make_user(Role.TEACHER, school=school))
+    response = client.get("/accounts/login/")
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+def test_logout_ends_the_session(school):
+    # given a signed-in teacher
+    client = login(factories.make_user(Role.TEACHER, school=school))
+    # when they sign out
+    response = client.post("/accounts/logout/")
+    # then they are on the login page and their pages need a new sign-in
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/"
+    assert client.get("/me/")["Location"] == login_redirect("/me/")
+
+
+# Password
+
+
+def test_password_change_page_renders_without_the_first_login_notice(school):
+    response = login(factories.make_user(Role.TEACHER, school=school)).get("/accounts/password/")
+    assert response.status_code == 200
+    assert "修改密码" in text(response)
+    assert "首次登录" not in text(response)
+
+
+def test_password_change_sends_anonymous_to_login(client):
+    response = client.get("/accounts/password/")
+    assert response["Location"] == login_redirect("/accounts/password/")
+
+
+def test_password_change_saves_and_keeps_user_signed_in(school):
+    # given a signed-in teacher
+    teacher = factories.make_user(Role.TEACHER, school=school)
+    client = login(teacher)
+    # when they change their password
+    response = client.post(
+        "/accounts/password/",
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    # then the new password works and the session is still valid
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    teacher.refresh_from_db()
+    assert teacher.check_password(NEW_PASSWORD)
+    assert client.get("/me/").status_code == 200
+
+
+def test_password_change_with_wrong_old_password_keeps_the_old_one(school):
+    teacher = factories.make_user(Role.TEACHER, school=school)
+    response = login(teacher).post(
+        "/accounts/password/",
+        {"old_password": "wrong-one", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 200
+    assert field_errors(response, "old_password")
+    teacher.refresh_from_db()
+    assert teacher.check_password(PASSWORD)
+
+
+@pytest.fixture
+def forced(school):
+    """A teacher whose one-time password must be replaced on first login."""
+    return factories.make_user(Role.TEACHER, school=school, must_change_password=True)
+
+
+@pytest.mark.parametrize("path", ["/", "/me/", "/students/"])
+def test_forced_user_is_sent_to_password_change_from_every_page(forced, path):
+    response = login(forced).get(path)
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/password/"
+
+
+def test_forced_user_is_told_why(forced):
+    response = login(forced).get("/accounts/password/")
+    assert response.status_code == 200
+    assert "这是首次登录或密码已被重置，请先设置您自己的密码。" in text(response)
+
+
+def test_forced_user_sign_in_leads_to_password_change(client, forced):
+    response = client.post(
+        "/accounts/login/", {"username": forced.username, "password": PASSWORD}, follow=True
+    )
+    assert response.redirect_chain[-1] == ("/accounts/password/", 302)
+    assert "首次登录" in text(response)
+
+
+def test_forced_password_change_clears_the_flag(forced):
+    # given a teacher who must change their password
+    client = login(forced)
+    # when they set their own
+    response = client.post(
+        "/accounts/password/",
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    # then they are free to use the site
+    assert response.status_code == 302
+    assert not Profile.objects.get(user=forced).must_change_password
+    assert client.get("/me/").status_code == 200
+
+
+def test_forced_user_may_still_log_out(forced):
+    response = login(forced).post("/accounts/logout/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/"
+
+
+# Dashboard
+
+
+@pytest.fixture
+def coverage_fixture(school, semester, other_school):
+    """3 students identified left-behind, 2 of them paired; 1 poor student, paired then
+    the pairing ended; 1 proposal not yet approved; noise at another school."""
+    left_behind = [identified(school, semester) for _ in range(3)]
+    for student in left_behind[:2]:
+        factories.PairingFactory(school=school, student=student)
+    poor = identified(school, semester, Category.POOR)
+    factories.PairingFactory(
+        school=school,
+        student=poor,
+        category=Category.POOR,
+        start=semester.start,
+        end=semester.start,
+        end_reason="other",
+    )
+    factories.IdentificationFactory(
+        student=factories.StudentFactory(school=school),
+        semester=semester,
+        category=Category.PROBLEM,
+        state=Identification.State.PROPOSED,
+        approved_at=None,
+    )
+    foreign = identified(other_school, factories.SemesterFactory(school=other_school))
+    factories.PairingFactory(school=other_school, student=foreign)
+    return school
+
+
+@pytest.mark.parametrize("role", [Role.OFFICE, Role.PRINCIPAL])
+def test_dashboard_shows_coverage_per_category(coverage_fixture, role):
+    # given 3 left-behind students identified, 2 paired; 1 poor student whose pairing ended
+    alice = factories.make_user(role, school=coverage_fixture)
+    # when a manager opens the dashboard
+    response = login(alice).get("/dashboard/")
+    # then the coverage table reads identified / paired / unpaired per category
+    assert response.status_code == 200
+    assert table_row(response, "cat-left_behind")[:3] == ["3", "2", "1"]
+    assert table_row(response, "cat-poor")[:3] == ["1", "0", "1"]
+    assert table_row(response, "cat-problem")[:3] == ["0", "0", "0"]
+    assert "67%" in text(response)
+
+
+def test_dashboard_counts_enrolled_students_of_own_school_only(coverage_fixture):
+    response = login(factories.make_user(Role.OFFICE, school=coverage_fixture)).get("/dashboard/")
+    assert response.context["enrolled"] == 5
+
+
+def test_dashboard_tells_office_about_pending_identifications(coverage_fixture):
+    response = login(factories.make_user(Role.OFFICE, school=coverage_fixture)).get("/dashboard/")
+    assert "1 条类别认定待审核" in text(response)
+
+
+def test_dashboard_lists_helpers_of_own_school_only(school, semester, other_school):
+    # given a pairing at each school
+    mine = factories.PairingFactory(school=school)
+    theirs = factories.PairingFactory(school=other_school)
+    # when alice opens her dashboard
+    response = login(factories.make_user(Role.OFFICE, school=school)).get("/dashboard/")
+    # then only her school's helper is listed
+    assert mine.teacher.profile.name in text(response)
+    assert theirs.teacher.profile.name not in text(response)
+
+
+def test_dashboard_without_semester_says_what_to_do(school):
+    response = login(factories.make_user(Role.OFFICE, school=school)).get("/dashboard/")
+    assert response.status_code == 200
+    assert "还没有学期" in text(response)
+    assert 'href="/semesters/"' in text(response)
+
+
+@pytest.mark.parametrize("role", [Role.TEACHER, Role.COUNTY])
+def test_dashboard_refuses_other_roles(school, role):
+    # bob: a teacher of the school; or a county viewer
+    bob = factories.make_user(role, school=school if role != Role.COUNTY else None)
+    assert login(bob).get("/dashboard/").status_code == 403
+
+
+def test_dashboard_sends_anonymous_to_login(client):
+    assert client.get("/dashboard/")["Location"] == login_redirect("/dashboard/")
+
+
+DASHBOARD_QUERIES = 11
+
+
+@pytest.mark.parametrize("size", [3, 24])
+def test_dashboard_query_count_does_not_grow_with_students(
+    school, semester, size, django_assert_num_queries
+):
+    # given a school with `size` identified and paired students
+    for _ in range(size):
+        factories.PairingFactory(school=school, student=identified(school, semester))
+    client = login(factories.make_user(Role.OFFICE, school=school))
+    # when the dashboard is opened, then the number of queries is fixed
+    with django_assert_num_queries(DASHBOARD_QUERIES):
+        assert client.get("/dashboard/").status_code == 200
+
+
+# County
+
+
+@pytest.fixture
+def county_fixture(school, semester, other_school):
+    """Two schools in one county, one school elsewhere."""
+    county = school.county
+    second = factories.SchoolFactory(county=county, name="第二中学")
+    second_semester = factories.SemesterFactory(school=second)
+    # first school: 2 left-behind identified (1 paired), 1 poor, 1 not aided
+    first_students = [identified(school, semester, name=f"甲{i}") for i in range(2)]
+    factories.PairingFactory(school=school, student=first_students[0])
+    identified(school, semester, Category.POOR, name="甲贫")
+    factories.StudentFactory(school=school, name="甲普")
+    # second school: 1 struggling identified and paired
+    struggling = identified(second, second_semester, Category.STRUGGLING, name="乙学")
+    factories.PairingFactory(school=second, student=struggling, category=Category.STRUGGLING)
+    # another county's school
+    identified(other_school, factories.SemesterFactory(school=other_school), name="丙外")
+    other_school.name = "外县中学"
+    other_school.save()
+    return county
+
+
+def test_county_shows_one_row_per_school_with_counts(county_fixture, school):
+    # given the county's two schools
+    alice = factories.make_user(Role.COUNTY, county=county_fixture)
+    # when the county viewer opens the roll-up
+    response = login(alice).get("/county/")
+    # then each school has its counts: enrolled, the four categories, identified, paired, rate
+    assert response.status_code == 200
+    assert table_row(response, school.name) == ["4", "2", "1", "0", "0", "3", "1", "33%"]
+    assert table_row(response, "第二中学") == ["1", "0", "0", "1", "0", "1", "1", "100%"]
+
+
+def test_county_hides_student_names_and_other_counties(county_fixture):
+    response = login(factories.make_user(Role.COUNTY, county=county_fixture)).get("/county/")
+    page = text(response)
+    for name in ("甲0", "甲1", "甲贫", "甲普", "乙学", "丙外"):
+        assert name not in page
+    assert "外县中学" not in page
+
+
+@pytest.mark.parametrize("role", [Role.OFFICE, Role.PRINCIPAL, Role.TEACHER])
+def test_county_refuses_school_roles(school, role):
+    assert login(factories.make_user(role, school=school)).get("/county/").status_code == 403
+
+
+def test_county_sends_anonymous_to_login(client):
+    assert client.get("/county/")["Location"] == login_redirect("/county/")
+
+
+COUNTY_QUERIES = 7
+
+
+@pytest.mark.parametrize("schools", [1, 8])
+def test_county_query_count_does_not_grow_with_schools(schools, django_assert_num_queries):
+    # given a county with `schools` schools, each with one paired student
+    county = factories.CountyFactory()
+    for _ in range(schools):
+        school = factories.SchoolFactory(county=county)
+        semester = factories.SemesterFactory(school=school)
+        factories.PairingFactory(school=school, student=identified(school, semester))
+    client = login(factories.make_user(Role.COUNTY, county=county))
+    # then the roll-up costs the same number of queries
+    with django_assert_num_queries(COUNTY_QUERIES):
+        assert client.get("/county/").status_code == 200
+
+
+# Caching
+
+
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [
+        (Role.TEACHER, "/me/"),
+        (Role.TEACHER, "/students/"),
+        (Role.OFFICE, "/dashboard/"),
+        (Role.OFFICE, "/accounts/password/"),
+        (Role.TEACHER, "/dashboard/"),  # a refusal is private too
+    ],
+)
+def test_authenticated_pages_are_never_stored(school, semester, role, path):
+    response = login(factories.make_user(role, school=school)).get(path)
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
+
+
+def test_county_page_is_never_stored():
+    response = login(factories.make_user(Role.COUNTY)).get("/county/")
+    assert "no-store" in response["Cache-Control"]
+
+
+# Language
+
+
+def test_set_language_switches_pages_to_english(client, school):
+    # given the login page in Chinese
+    # when English is picked with the switch on the login page
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    # then the next page is served in English (strings may still be Chinese)
+    assert response.status_code == 302
+    page = client.get("/accounts/login/")
+    assert page.status_code == 200
+    assert '<html lang="en">' in text(page)
+    assert 'name="language" value="zh-hans"' in text(page)
+
+
+def test_accept_language_english_renders_login_page(client):
+    response = client.get("/accounts/login/", headers={"accept-language": "en"})
+    assert response.status_code == 200
+    assert '<html lang="en">' in text(response)
+
+
+@pytest.mark.parametrize(("role", "path"), [(Role.OFFICE, "/dashboard/"), (Role.TEACHER, "/me/")])
+def test_accept_language_english_renders_signed_in_pages(school, semester, role, path):
+    response = login(factories.make_user(role, school=school)).get(
+        path, headers={"accept-language": "en"}
+    )
+    assert response.status_code == 200
+    assert '<html lang="en">' in text(response)
+
+
+def test_unsupported_language_falls_back_to_chinese(client):
+    response = client.get("/accounts/login/", headers={"accept-language": "fr"})
+    assert '<html lang="zh-hans">' in text(response)

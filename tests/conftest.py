@@ -1,0 +1,47 @@
+import pytest
+from django.test import Client
+
+from tests import factories
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _plain_http():
+    """The suite talks plain HTTP (the test client and the live server for the browser).
+    This runs before the live server builds its middleware, which reads these once."""
+    from django.conf import settings
+
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.SECURE_HSTS_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_plain(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.LANGUAGE_CODE = "zh-hans"
+
+
+@pytest.fixture
+def school(db):
+    return factories.SchoolFactory()
+
+
+@pytest.fixture
+def semester(school):
+    return factories.SemesterFactory(school=school)
+
+
+@pytest.fixture
+def other_school(db):
+    return factories.SchoolFactory(county=None)
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client

@@ -1,0 +1,69 @@
+"""Reading what a page shows, for the view tests: the HTML a user sees, not the context."""
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.contrib.messages import get_messages
+from django.utils import timezone
+
+from students import idcard
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+def yesterday() -> dt.date:
+    return today() - dt.timedelta(days=1)
+
+
+def id_number(first17: str) -> str:
+    """A resident ID number with the right check character."""
+    return first17 + idcard.check_char(first17)
+
+
+def wrong_check_char(number: str) -> str:
+    """The same number with a check character that does not match."""
+    return number[:17] + ("0" if number[17] != "0" else "1")
+
+
+def text(response: Any) -> str:
+    return response.content.decode()
+
+
+def results(response: Any) -> str:
+    """The #results part of a list page: what was found, without the search form."""
+    page = text(response)
+    return page[page.index('<div id="results">') :]
+
+
+def field_errors(response: Any, field: str) -> str:
+    """The error list shown beside a form field ("" when there is none)."""
+    match = re.search(
+        rf'<ul class="errorlist" id="id_{field}_error">(.*?)</ul>', text(response), re.S
+    )
+    return match[1] if match else ""
+
+
+def form_errors(response: Any) -> str:
+    """The errors shown at the top of a form, not tied to one field."""
+    match = re.search(r'<div class="form-errors" role="alert">(.*?)</div>', text(response), re.S)
+    return match[1] if match else ""
+
+
+def messages_of(response: Any) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def login_redirect(path: str) -> str:
+    return f"/accounts/login/?next={path}"
+
+
+def table_row(response: Any, marker: str) -> list[str]:
+    """The text of the numeric cells of the table row that contains `marker`."""
+    for row in re.findall(r"<tr>(.*?)</tr>", text(response), re.S):
+        if marker in row:
+            cells = re.findall(r'<td class="num">(.*?)</td>', row, re.S)
+            return [re.sub(r"<[^>]+>", "", cell).strip() for cell in cells]
+    raise AssertionError(f"no row contains {marker!r}")

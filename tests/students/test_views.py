@@ -15,7 +15,6 @@ from tests import factories
 from tests.conftest import login
 from tests.helpers import (
     field_errors,
-    form_errors,
     id_number,
     login_redirect,
     messages_of,

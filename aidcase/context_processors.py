@@ -18,6 +18,8 @@ NAVIGATION: dict[str, list[tuple[str, Any, str]]] = {
         ("semester_list", _("学期"), "calendar"),
         ("class_list", _("班级"), "grid"),
         ("staff_list", _("教师"), "user"),
+        ("school_calendar", _("校历"), "calendar"),
+        ("duty_rules", _("规则"), "check"),
         ("me", _("我的结对"), "user"),
     ],
     Role.PRINCIPAL: [

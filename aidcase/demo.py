@@ -3,21 +3,24 @@ staff, classes, a full roster, category identifications and pairings for the cur
 semester and the one before.
 
 Every kind of data has its own function and its own random stream (seeded from the run's
-seed, the school code and the kind), so adding a kind later (activity logs, scores,
-incidents) leaves what the existing kinds generate for a given seed unchanged.
+seed, the school code and the kind), so adding a kind later (scores, say) leaves what the
+existing kinds generate for a given seed unchanged. The school calendar, the activity logs
+(following the duty rules, with the uneven diligence of real teachers) and the incidents
+came that way.
 """
 
 import datetime as dt
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from math import ceil
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,6 +41,18 @@ from students.models import (
 )
 from students.selectors import previous_semester_code, semester_code_for, today
 from students.services import school_create, semester_create
+from visits import duties
+from visits.models import (
+    ActivityLog,
+    Channel,
+    Exam,
+    HolidayWeek,
+    Incident,
+    IncidentType,
+    Kind,
+    State,
+)
+from visits.selectors import calendar_for
 
 User = get_user_model()
 
@@ -199,6 +214,8 @@ class _DemoSchool:
     classes: list[SchoolClass] = field(default_factory=list)
     pupils: list[_Pupil] = field(default_factory=list)
     pairings: list[Pairing] = field(default_factory=list)
+    calendars: dict[int, duties.Calendar] = field(default_factory=dict)
+    exam_names: dict[dt.date, str] = field(default_factory=dict)
 
     @property
     def first_year(self) -> int:
@@ -252,6 +269,9 @@ def demo_seed(
         _create_students(demo)
         _create_identifications(demo)
         _create_pairings(demo)
+        _create_calendar(demo)
+        _create_logs(demo)
+        _create_incidents(demo)
         accounts.extend(_accounts_of(demo))
     return accounts
 
@@ -851,3 +871,1236 @@ def _accounts_of(demo: _DemoSchool) -> list[DemoAccount]:
             )
         )
     return accounts
+
+
+# --- The school calendar ---------------------------------------------------------------------
+
+# Lunar festivals move every year: (month, day) of 春节, 中秋节 and 端午节. Past the table the
+# demo uses typical dates.
+SPRING_FESTIVAL = {
+    2020: (1, 25), 2021: (2, 12), 2022: (2, 1), 2023: (1, 22), 2024: (2, 10), 2025: (1, 29),
+    2026: (2, 17), 2027: (2, 6), 2028: (1, 26), 2029: (2, 13), 2030: (2, 3), 2031: (1, 23),
+    2032: (2, 11), 2033: (1, 31), 2034: (2, 19), 2035: (2, 8),
+}  # fmt: skip
+MID_AUTUMN = {
+    2020: (10, 1), 2021: (9, 21), 2022: (9, 10), 2023: (9, 29), 2024: (9, 17), 2025: (10, 6),
+    2026: (9, 25), 2027: (9, 15), 2028: (10, 3), 2029: (9, 22), 2030: (9, 12), 2031: (10, 1),
+    2032: (9, 19), 2033: (9, 8), 2034: (9, 27), 2035: (9, 16),
+}  # fmt: skip
+DRAGON_BOAT = {
+    2020: (6, 25), 2021: (6, 14), 2022: (6, 3), 2023: (6, 22), 2024: (6, 10), 2025: (5, 31),
+    2026: (6, 19), 2027: (6, 9), 2028: (5, 28), 2029: (6, 16), 2030: (6, 5), 2031: (6, 24),
+    2032: (6, 12), 2033: (6, 1), 2034: (6, 20), 2035: (6, 10),
+}  # fmt: skip
+MIDTERM = "期中考试"
+FINAL = "期末考试"
+ONE_DAY = dt.timedelta(days=1)
+
+
+def _lunar(table: dict[int, tuple[int, int]], year: int, usual: tuple[int, int]) -> dt.date:
+    month, day = table.get(year, usual)
+    return dt.date(year, month, day)
+
+
+def _spring_festival(year: int) -> dt.date:
+    return _lunar(SPRING_FESTIVAL, year, (2, 5))
+
+
+def _festivals(semester: Semester) -> list[tuple[dt.date, str]]:
+    """The festivals a teacher may spend with a left-behind student in a semester."""
+    days = []
+    for year in sorted({semester.start.year, semester.end.year}):
+        spring = _spring_festival(year)
+        days += [
+            (dt.date(year, 1, 1), "元旦"),
+            (spring, "春节"),
+            (spring + dt.timedelta(days=14), "元宵节"),
+            (_lunar(DRAGON_BOAT, year, (6, 10)), "端午节"),
+            (_lunar(MID_AUTUMN, year, (9, 20)), "中秋节"),
+            (dt.date(year, 10, 1), "国庆节"),
+        ]
+    return sorted((day, name) for day, name in days if semester.contains(day))
+
+
+def _teaching_week(semester: Semester, number: int) -> dt.date:
+    """The Monday of the semester's week `number` (week 1 holds the first weekday)."""
+    first = duties.monday_of(semester.start)
+    if semester.start.weekday() >= 5:
+        first += dt.timedelta(days=7)
+    return first + dt.timedelta(days=7 * (number - 1))
+
+
+def _create_calendar(demo: _DemoSchool) -> None:
+    """Both semesters' holiday weeks (National Day or 劳动节, 春节 when it falls in term, the
+    mid-term exam week) and exams: a 月考 or two, 期中考试 in week 9–10, 期末考试 in the last
+    two weeks. Weekly duties are not owed in holiday weeks; exam guidance falls due around
+    each exam."""
+    rng = demo.rng("calendar")
+    holidays: dict[dt.date, str] = {}
+    exams: list[Exam] = []
+    for semester in (demo.previous, demo.current):
+        if semester.code.endswith("-1"):
+            holidays.setdefault(duties.monday_of(dt.date(semester.start.year, 10, 1)), "国庆节")
+        else:
+            holidays.setdefault(duties.monday_of(dt.date(semester.end.year, 5, 1)), "劳动节")
+        for year in {semester.start.year, semester.end.year}:
+            spring = _spring_festival(year)
+            if semester.contains(spring):
+                holidays.setdefault(duties.monday_of(spring), "春节")
+        midterm_week = _teaching_week(semester, rng.choice((9, 10)))
+        while midterm_week in holidays:
+            midterm_week += dt.timedelta(days=7)
+        holidays[midterm_week] = "期中考试周"
+        days = [(midterm_week + dt.timedelta(days=rng.choice((2, 3))), MIDTERM)]
+        last_days = [
+            semester.end - dt.timedelta(days=n)
+            for n in range(14)
+            if (semester.end - dt.timedelta(days=n)).weekday() < 5
+        ]
+        final = rng.choice(last_days)
+        days.append((final, FINAL))
+        # After the final exams the students go home: weekly duties are not owed.
+        monday = duties.monday_of(final) + dt.timedelta(days=7)
+        while monday <= semester.end:
+            holidays.setdefault(monday, "期末考试后放假")
+            monday += dt.timedelta(days=7)
+        monthly = [("第一次月考", (5, 6)), ("第二次月考", (14, 15))]
+        for name, weeks in monthly[: rng.choice((1, 1, 2))]:
+            monday = _teaching_week(semester, rng.choice(weeks))
+            if monday not in holidays and rng.random() < 0.85:
+                days.append((monday + dt.timedelta(days=rng.choice((3, 4))), name))
+        for day, name in sorted(days):
+            if semester.contains(day):
+                exams.append(Exam(school=demo.school, semester=semester, name=name, date=day))
+    HolidayWeek.objects.bulk_create(
+        [HolidayWeek(school=demo.school, monday=m, note=n) for m, n in sorted(holidays.items())]
+    )
+    Exam.objects.bulk_create(exams)
+    demo.exam_names = {exam.date: exam.name for exam in exams}
+    demo.calendars = {s.pk: calendar_for(semester=s) for s in (demo.previous, demo.current)}
+
+
+# --- Activity logs ---------------------------------------------------------------------------
+
+# Share of teachers who keep up with half of their duties only.
+SLOPPY_SHARE = 0.12
+# Of the logs, about this share was entered twice and the copy withdrawn.
+WITHDRAWN_SHARE = 0.005
+WITHDRAWN_REASONS = (
+    "重复录入",
+    "重复录入",
+    "重复录入，保留前一条",
+    "日期填写错误，已重新录入",
+    "内容未写完误点提交，已重新录入",
+)
+# Mon…Sun: school-day activities, home visits (mostly weekends) and calls to parents who work
+# far away (evenings, any day).
+WEEKDAY_WEIGHTS = {
+    "school": (10, 10, 10, 10, 8, 0, 1),
+    "home": (1, 1, 1, 1, 3, 10, 8),
+    "call": (5, 5, 5, 5, 6, 6, 8),
+}
+KIND_STYLE = {Kind.HOME_VISIT: "home", Kind.PARENT_CONTACT: "call"}
+DURATIONS = {
+    Kind.TALK: (15, 40),
+    Kind.PARENT_CONTACT: (8, 25),
+    Kind.HOME_VISIT: (60, 150),
+    Kind.TUTORING: (30, 60),
+    Kind.EXAM_GUIDANCE: (30, 50),
+    Kind.MATERIAL_AID: (15, 30),
+    Kind.LETTER: (30, 45),
+    Kind.FESTIVAL: (60, 180),
+    Kind.EXCHANGE: (10, 20),
+    Kind.PROGRESS_REVIEW: (20, 40),
+    Kind.OTHER: (20, 90),
+}
+# Where a pairing's student starts (0 poor, 1 fair, 2 good): study, life, mood.
+BASE_STATES = {
+    Category.LEFT_BEHIND: (1.2, 1.3, 1.0),
+    Category.POOR: (1.2, 0.9, 1.2),
+    Category.STRUGGLING: (0.4, 1.4, 1.2),
+    Category.PROBLEM: (0.5, 1.2, 0.7),
+}
+SPOKEN_RELATION = {
+    "祖父": "爷爷", "祖母": "奶奶", "外祖父": "外公", "外祖母": "外婆", "父亲": "爸爸",
+    "母亲": "妈妈", "叔叔": "叔叔", "姑姑": "姑姑",
+}  # fmt: skip
+MAIN_SUBJECTS = ("语文", "数学", "英语", "物理")
+# Topics by subject and grade (七、八、九年级).
+TOPICS = {
+    "数学": (
+        ("有理数的混合运算", "一元一次方程的解法", "整式的加减", "线段和角", "一元一次方程应用题"),
+        ("全等三角形的判定", "轴对称与等腰三角形", "分式的运算", "勾股定理", "一次函数的图像"),
+        ("一元二次方程的解法", "二次函数的图像与性质", "圆的切线", "相似三角形", "锐角三角函数"),
+    ),
+    "英语": (
+        ("一般现在时", "There be 句型", "Unit 4 单词和短语", "名词复数", "介词 in/on/at"),
+        ("一般过去时", "形容词比较级和最高级", "一般将来时", "Unit 3 阅读理解", "情态动词"),
+        ("现在完成时", "宾语从句", "被动语态", "阅读理解的答题方法", "书面表达的结构"),
+    ),
+    "语文": (
+        ("记叙文阅读", "《论语》十二章的背诵", "病句修改", "作文的审题立意", "古诗词默写"),
+        ("说明文阅读", "《桃花源记》的实词", "作文的开头和结尾", "《红星照耀中国》", "古诗词默写"),
+        ("议论文阅读", "《岳阳楼记》的背诵和翻译", "作文的选材", "文言文阅读", "名著阅读"),
+    ),
+    "物理": (
+        ("机械运动", "声现象", "光的反射"),
+        ("光的折射和透镜", "压强的计算", "浮力", "机械效率"),
+        ("比热容和内能", "欧姆定律", "电功率的计算", "串联和并联电路"),
+    ),
+}  # fmt: skip
+
+STUDY_NOTES = {
+    State.GOOD: (
+        "{subject}课上能主动举手发言，作业完成得比较认真",
+        "这段时间学习态度端正，{subject}小测验成绩有进步",
+        "能按时完成各科作业，书写比以前工整",
+    ),
+    State.FAIR: (
+        "作业基本能按时完成，但{subject}错题较多",
+        "上课能听讲，但不太敢问问题，{subject}基础比较薄弱",
+        "学习比较被动，需要老师督促才完成作业",
+    ),
+    State.POOR: (
+        "上课注意力不集中，{subject}作业本周有两次没交",
+        "{subject}单元测验不及格，自己也有些泄气",
+        "晚自习常常发呆，作业拖拉",
+    ),
+}
+LIFE_NOTES = {
+    State.GOOD: (
+        "生活能自理，按时吃饭、就寝",
+        "个人卫生保持得好，和室友相处融洽",
+        "天冷了知道添衣服，身体状况良好",
+    ),
+    State.FAIR: (
+        "衣服有时没洗干净，内务需要提醒",
+        "早饭有时不吃，已提醒按时吃饭",
+        "零花钱不太会安排，月底常常不够用",
+    ),
+    State.POOR: (
+        "天气转凉了衣服仍穿得单薄",
+        "这几天感冒咳嗽，精神不太好",
+        "说晚上睡不着，白天上课打瞌睡",
+    ),
+}
+MOOD_NOTES = {
+    State.GOOD: (
+        "情绪稳定，精神状态不错",
+        "比以前开朗了，说话时一直带着笑",
+        "主动说起最近的开心事，交流很顺畅",
+    ),
+    State.FAIR: (
+        "情绪总体平稳，但话不多",
+        "有些拘谨，问一句答一句",
+        "说最近有点累，心情一般",
+    ),
+    State.POOR: (
+        "情绪有些低落，交流时几次沉默",
+        "显得心事重重，说最近心里烦",
+        "眼睛红红的，说和同学闹了矛盾",
+    ),
+}
+ADVICE = (
+    "鼓励其遇到困难及时找老师",
+    "叮嘱按时吃饭、注意保暖",
+    "建议每天睡前把当天所学内容回顾一遍",
+    "表扬了本周按时完成作业，希望继续保持",
+    "提醒周末回家注意交通安全，不到河边玩水",
+    "约定下周再聊聊学习计划的落实情况",
+)
+FOLLOW_UPS = (
+    "下周了解与父母通话情况",
+    "关注睡眠情况，与宿管老师沟通",
+    "请班主任留意其情绪变化",
+    "下次辅导检查错题订正情况",
+    "跟进作业完成情况",
+    "与家长沟通周末在家的手机使用",
+    "期中考试后再看成绩变化",
+    "下周检查学习计划执行情况",
+)
+TALK_OPENINGS = (
+    "课间在办公室与{who}谈心",
+    "晚自习前约{who}在操场边散步谈心",
+    "午饭后和{who}在教室外的走廊聊了一会儿",
+    "放学前与{who}谈心",
+    "利用大课间与{who}交流",
+)
+LEFT_BEHIND_TOPICS = (
+    "问起周末安排，说要回家帮{guardian}喂猪、干农活",
+    "聊到交友情况，和同桌关系很好，周末常一起写作业",
+    "问最近有没有和爸爸妈妈联系，说{contact}",
+    "聊到{guardian}的身体，说{guardian}最近腰疼，自己回家会多做家务",
+    "谈到零花钱的使用，提醒不要乱买零食，不借钱给别人",
+    "聊了课余活动，喜欢打篮球，参加了学校的兴趣小组",
+    "问到寄宿生活，能自己洗衣服，和室友相处融洽",
+    "说想爸爸妈妈了，希望他们过年能早点回来",
+)
+PARENT_CONTACTS = (
+    "上周和妈妈视频过一次",
+    "爸爸每周日晚上会打电话来",
+    "很久没联系了，妈妈工作忙",
+    "用{guardian}的手机和爸爸聊过几句",
+)
+POOR_TALK = (
+    "与{who}交流本月的生活和学习情况：{life}；{study}。询问需要什么帮助，{need}",
+    "找{who}了解近期生活：{life}。学习方面，{study}。征询帮扶意见，{need}",
+    "与{who}谈话，了解家里近况和在校生活：{life}；{study}。{need}",
+)
+POOR_NEEDS = (
+    "说冬天的被子有点薄",
+    "说想要一本英汉词典",
+    "说营养餐吃得饱，暂时没有困难",
+    "说家里的牛生病了，爸爸很着急",
+    "说寄宿生生活补助已经到账，用来买了生活用品",
+    "说鞋子破了，不好意思跟家里要钱",
+    "说想借几本课外书看",
+)
+# (item, lowest, highest price in yuan); winter items in term 1's cold months.
+WINTER_ITEMS = (("棉衣", 150, 300), ("棉被", 150, 250), ("保暖鞋", 80, 150), ("毛衣", 80, 150))
+STUDY_ITEMS = (
+    ("书包", 80, 150), ("文具", 30, 80), ("课外书", 50, 120), ("校服", 120, 200),
+    ("英汉词典", 40, 60), ("运动鞋", 100, 180),
+)  # fmt: skip
+AID_SOURCES = (
+    "由帮扶教师个人资助",
+    "来自县教育基金会的爱心捐赠",
+    "学校“爱心超市”物资",
+    "爱心企业捐赠，学校统一发放",
+)
+CASH_SOURCES = (
+    "由帮扶教师个人资助",
+    "县教育基金会爱心助学金",
+    "爱心企业捐赠的助学金，学校统一发放",
+)
+FAMILY_HOUSES = (
+    "住两层砖木结构房屋，已完成危房改造",
+    "住老木房，较为陈旧，家中收拾得干净",
+    "已易地扶贫搬迁到镇上安置点",
+    "住砖房，家具简单",
+)
+# Incomes and poverty causes (致贫原因) for families whose parents work far away, and for
+# the others.
+FAMILY_INCOMES = {
+    True: (
+        "收入主要靠父母在外打工，工资不稳定，还要供养老人",
+        "父母在工地打零工，每月寄回的钱不多，家里种点玉米、养两头猪",
+    ),
+    False: (
+        "收入主要靠父亲在附近打零工和种玉米、养猪",
+        "母亲在家务农，收入不稳定",
+        "家里种了几亩茶叶，收入有限",
+        "靠低保和打零工维持生活",
+    ),
+}
+POVERTY_CAUSES = {
+    True: (
+        "因病：{relative}患慢性病，长期吃药，医药费负担重",
+        "因学：家中三个孩子上学，负担较重",
+        "缺技术：父母文化程度低，在外只能打零工",
+    ),
+    False: (
+        "因病：{relative}患慢性病，长期吃药，医药费负担重",
+        "因学：家中三个孩子上学，负担较重",
+        "缺技术：父母文化程度低，只能打零工",
+        "因残：父亲肢体残疾，不能干重活",
+    ),
+}
+# Only where the mother is the guardian.
+WIDOWED_CAUSE = "缺劳力：父亲几年前因病去世，母亲一人抚养孩子"
+HOME_LIFE_NOTES = (
+    "孩子在家能帮忙做饭、喂猪，很懂事",
+    "孩子周末在家玩手机的时间较长",
+    "孩子在家话不多，作业一般在晚饭后写",
+    "家里离学校远，孩子每周日走一个多小时山路返校",
+)
+AID_NEEDS = (
+    "希望落实寄宿生生活补助，孩子冬季衣物不足",
+    "希望学校帮助申请助学金，孩子需要学习用品",
+    "希望老师多关注孩子的学习，帮助孩子树立信心",
+    "需要协助办理医疗救助报销手续",
+    "希望孩子能参加学校的课后服务，放学后有人辅导作业",
+)
+STUDY_HOMES = (
+    "孩子在堂屋的饭桌上写作业，光线较暗，建议家长添一盏台灯",
+    "家里有单独的书桌，但电视声音较大，建议写作业时关掉电视",
+    "孩子回家后要帮忙干农活，学习时间少，和家长商定每天保证一小时学习时间",
+    "家里没有课外书，把两本适合的书借给孩子",
+)
+TUTORING = (
+    "利用{time}为{who}辅导{subject}，重点讲了{topic}。面批{work}，{finding}",
+    "{time}给{who}讲{subject}，复习{topic}。当面批改{work}，{finding}",
+    "{time}辅导{who}{subject}：先订正上次的错题，再讲{topic}。面批{work}，{finding}",
+)
+DAILY_PLANS = ("背十个单词", "做一页数学练习", "读书半小时", "听写生字词")
+EXAM_LOSSES = ("计算失误较多", "基础题丢分", "时间不够没做完", "审题不仔细")
+EXAM_PLANS = ("每天做三道同类题", "每周交一次错题本", "先把基础题做对")
+TUTORING_TIMES = ("晚自习", "午休前", "放学后", "课后服务时间", "下午活动课")
+TUTORING_WORKS = ("当天作业", "课堂练习", "周末作业", "练习册一节")
+TUTORING_FINDINGS = (
+    "错了三道题，主要是计算粗心，当面订正",
+    "基础题能独立完成，提高题还需要提示",
+    "比上周有进步，正确率达到七成左右",
+    "书写潦草、步骤不全，要求重新写一遍",
+    "概念还不清楚，又讲了一遍并布置了两道巩固题",
+)
+PRAISES = (
+    "本周没有迟到，值日认真",
+    "上课能坐得住，作业按时交了",
+    "主动帮同学搬桌椅，班主任表扬了他",
+    "篮球比赛中为班级出了力",
+    "这周手机没有带进教室",
+)
+WARNINGS = (
+    "和同学说话要注意语气，遇到矛盾先找老师",
+    "不要再带手机进教室，晚上按时熄灯",
+    "上课不要睡觉，不会的地方课后来问",
+    "不能随意离开学校，有事先请假",
+    "少和校外的社会青年来往",
+)
+HOPES = (
+    "下周各科作业都按时完成",
+    "期中考试前每天背十个单词",
+    "一周内不被扣纪律分",
+    "每天跑步锻炼半小时，把精力用在正事上",
+    "主动参加一次班级活动",
+)
+EXCHANGE_REPORTS = (
+    "上课纪律比上周好，但英语作业有一次没交",
+    "和同学发生过一次口角，已调解",
+    "课堂上能听讲，数学小测有进步",
+    "有两次迟到，晚上可能玩手机睡得晚",
+    "本周表现稳定，没有违纪",
+    "上课爱讲话，科任老师提醒了几次",
+)
+EXCHANGE_AGREEMENTS = (
+    "商定由班主任安排其担任小组长，增强责任感",
+    "约定各科老师发现问题及时在群里沟通",
+    "请科任老师课堂上多提问、多鼓励",
+    "商定本周找家长沟通手机使用问题",
+    "继续观察，下周再交流",
+)
+REVIEW_PROGRESS = (
+    "本月迟到次数明显减少",
+    "作业上交率提高了，数学小测及格",
+    "与同学冲突减少，能主动认错",
+    "上课睡觉的情况少了",
+    "能按时返校，没有私自离校",
+)
+REVIEW_ISSUES = (
+    "仍偶尔带手机进宿舍",
+    "英语作业完成质量较差",
+    "遇到不顺心的事情容易冲动",
+    "早上起床拖拉，偶尔迟到",
+    "上课注意力集中时间还不长",
+)
+REVIEW_GOALS = (
+    "不迟到、不旷课",
+    "每天按时完成作业，不会的题问老师",
+    "不带手机进教室",
+    "遇到矛盾先冷静，找老师解决",
+    "主动为班级做一件好事",
+)
+LETTER_TOPICS = (
+    "这学期的学习进步和考试成绩",
+    "在学校寄宿的生活和交到的好朋友",
+    "{guardian}的身体情况和家里的事",
+    "对爸爸妈妈的想念，希望他们注意身体",
+)
+FESTIVAL_NOTES = {
+    "中秋节": "中秋节和{who}及几名留守学生在学校分月饼、赏月，{who}和在外的父母视频通话，"
+    "说了很多心里话",
+    "国庆节": "国庆节前和{who}一起看升旗仪式录像、聊家乡的变化，送了一本课外书作为节日礼物",
+    "元旦": "元旦晚会上和{who}一起表演节目，会后一起吃饭，孩子很开心",
+    "春节": "春节前到{who}家中走访，送去春联和年货，陪孩子和{guardian}吃了一顿团圆饭",
+    "元宵节": "元宵节和{who}一起煮汤圆、猜灯谜，给在外务工的父母打了电话拜年",
+    "端午节": "端午节和{who}一起包粽子，讲了屈原的故事，孩子带了几个粽子回家给{guardian}",
+}
+OTHER_NOTES = {
+    Category.LEFT_BEHIND: (
+        "带{who}到学校留守儿童活动室参加周末活动，一起下棋、看书",
+        "{who}感冒发烧，陪同到镇卫生院看病，并电话告知家长",
+        "给{who}过生日，送了一本课外书",
+    ),
+    Category.POOR: (
+        "帮助{who}填写寄宿生生活补助申请表，核对家庭信息",
+        "联系爱心人士为{who}争取一对一资助，已提交材料",
+        "陪{who}到镇上配眼镜，费用由教师垫付",
+    ),
+    Category.STRUGGLING: (
+        "推荐{who}参加学校课后服务的学科辅导小组",
+        "与{who}家长微信沟通，请家长督促孩子周末完成作业",
+        "给{who}整理了一本错题集，讲解使用方法",
+    ),
+    Category.PROBLEM: (
+        "参加学校问题学生座谈会，汇报{who}近期表现，统一教育方法",
+        "{who}与同学发生口角，及时调解，双方互相道歉",
+        "陪{who}参加学校心理辅导室的团体辅导活动",
+    ),
+}
+
+
+@dataclass
+class _Helping:
+    """One pairing while its logs are written: who, how diligent, how the student is doing."""
+
+    pairing: Pairing
+    pupil: _Pupil
+    student: Student
+    diligence: float
+    base: tuple[float, float, float]
+    drift: float
+    homeroom: Any
+
+
+class _LogWriter:
+    """Writes a school's activity logs: per pairing, per owed period of each duty rule, done
+    with the teacher's diligence on a plausible day, never after the last day."""
+
+    def __init__(self, demo: _DemoSchool) -> None:
+        self.demo = demo
+        self.rng = demo.rng("logs")
+        self.last_day = min(demo.today, timezone.localdate())
+        self.now = timezone.now()
+        self.logs: list[ActivityLog] = []
+        # Many pairings share their dates: the owed periods are worked out once for each.
+        self.owed: dict[tuple[dt.date, duties.Period, dt.date, dt.date | None], Any] = {}
+        self.holiday_days = {
+            monday + dt.timedelta(days=n)
+            for calendar in demo.calendars.values()
+            for monday in calendar.holidays
+            for n in range(7)
+        }
+
+    # The teachers' diligence, then every pairing's duties.
+    def write(self) -> list[ActivityLog]:
+        rng = self.rng
+        teachers = self.demo.teachers
+        sloppy = {t.pk for t in rng.sample(teachers, max(1, round(SLOPPY_SHARE * len(teachers))))}
+        diligence = {
+            t.pk: rng.uniform(0.4, 0.6) if t.pk in sloppy else rng.uniform(0.8, 0.95)
+            for t in teachers
+        }
+        pupils = {p.student.pk: p for p in self.demo.pupils if p.student is not None}
+        rules = [r for r in duties.DEFAULT_RULES if r.period is not duties.Period.YEAR]
+        for pairing in self.demo.pairings:
+            pupil = pupils[pairing.student_id]
+            assert pupil.student is not None  # noqa: S101 — set by _create_students
+            base = BASE_STATES[Category(pairing.category)]
+            helping = _Helping(
+                pairing=pairing,
+                pupil=pupil,
+                student=pupil.student,
+                diligence=min(1.0, diligence[pairing.teacher_id] + rng.uniform(-0.05, 0.05)),
+                base=(
+                    base[0] + rng.uniform(-0.4, 0.4),
+                    base[1] + rng.uniform(-0.4, 0.4),
+                    base[2] + rng.uniform(-0.4, 0.4),
+                ),
+                drift=rng.uniform(-0.2, 0.8),
+                homeroom=pupil.school_class.homeroom_teacher,
+            )
+            span = duties.Span(pairing.start, pairing.end)
+            for semester in (self.demo.previous, self.demo.current):
+                calendar = self.demo.calendars[semester.pk]
+                for rule in rules:
+                    if rule.category == pairing.category:
+                        self._rule(helping, semester, calendar, span, rule)
+                if rng.random() < 0.3:
+                    window = duties.Window(semester.start, semester.end)
+                    day = self._day(window, span, calendar, Kind.OTHER)
+                    if day is not None:
+                        self._add(helping, semester, Kind.OTHER, day)
+            if pairing.category == Category.LEFT_BEHIND:
+                self._festivals(helping, span)
+        self._withdraw_some()
+        return self.logs
+
+    def _rule(
+        self,
+        helping: _Helping,
+        semester: Semester,
+        calendar: duties.Calendar,
+        span: duties.Span,
+        rule: duties.Rule,
+    ) -> None:
+        rng = self.rng
+        kind = Kind(rule.kind)
+        if rule.period is duties.Period.EXAM:
+            self._exam_guidance(helping, semester, calendar, span)
+            return
+        chance = helping.diligence
+        if rule.period is duties.Period.SEMESTER:
+            # Concrete, checked at the assessment: even the sloppy mostly manage these.
+            chance = min(1.0, chance + 0.08)
+        key = (calendar.start, rule.period, span.start, span.end)
+        if key not in self.owed:
+            self.owed[key] = duties.owed_periods(rule.period, calendar=calendar, span=span)
+        for window in self.owed[key]:
+            if rng.random() >= chance:
+                continue
+            early = rule.period is duties.Period.SEMESTER
+            day = self._day(window, span, calendar, kind, early=early)
+            if day is not None:
+                self._add(helping, semester, kind, day)
+            # Now and then a second one in the same week.
+            if rule.period is duties.Period.WEEK and rng.random() < 0.05:
+                day = self._day(window, span, calendar, kind)
+                if day is not None:
+                    self._add(helping, semester, kind, day)
+
+    def _exam_guidance(
+        self,
+        helping: _Helping,
+        semester: Semester,
+        calendar: duties.Calendar,
+        span: duties.Span,
+    ) -> None:
+        """Review before each exam and, mostly, the paper's analysis after it."""
+        rng = self.rng
+        previous: dt.date | None = None
+        for exam in sorted(calendar.exams):
+            earliest = max(semester.start, span.start, (previous or exam) + ONE_DAY)
+            previous = exam
+            if exam not in span or rng.random() >= helping.diligence:
+                continue
+            name = self.demo.exam_names.get(exam, MIDTERM)
+            before = exam - dt.timedelta(days=rng.randint(1, 6))
+            if before >= earliest and before <= self.last_day and rng.random() < 0.85:
+                self._add(helping, semester, Kind.EXAM_GUIDANCE, before, exam=name, after=False)
+            after = exam + dt.timedelta(days=rng.randint(2, 8))
+            analysed = rng.random() < 0.8
+            if analysed and after in span and semester.contains(after) and after <= self.last_day:
+                self._add(helping, semester, Kind.EXAM_GUIDANCE, after, exam=name, after=True)
+
+    def _festivals(self, helping: _Helping, span: duties.Span) -> None:
+        """One festival a school year spent with a left-behind student, on or just before
+        the day (the day itself is often a holiday)."""
+        rng = self.rng
+        by_year: dict[str, list[tuple[dt.date, str, Semester]]] = {}
+        for semester in (self.demo.previous, self.demo.current):
+            for day, name in _festivals(semester):
+                day -= dt.timedelta(days=rng.choice((0, 0, 1)))
+                if day in span and semester.contains(day):
+                    by_year.setdefault(semester.code[:9], []).append((day, name, semester))
+        for candidates in by_year.values():
+            if rng.random() >= min(1.0, helping.diligence + 0.05):
+                continue
+            weights = [{"中秋节": 5, "元旦": 3, "春节": 2}.get(n, 1) for _d, n, _s in candidates]
+            day, name, semester = rng.choices(candidates, weights)[0]
+            if day <= self.last_day:
+                self._add(helping, semester, Kind.FESTIVAL, day, festival=name)
+
+    def _day(
+        self,
+        window: duties.Window,
+        span: duties.Span,
+        calendar: duties.Calendar,
+        kind: Kind,
+        *,
+        early: bool = False,
+    ) -> dt.date | None:
+        """A plausible day in the window while the pairing ran (school days for school
+        activities, weekends for home visits), or None when it falls after the last day:
+        the period's duty is still to come. Semester duties lean to the first half."""
+        style = KIND_STYLE.get(kind, "school")
+        weights = WEEKDAY_WEIGHTS[style]
+        days: list[dt.date] = []
+        scores: list[float] = []
+        length = max(1, (window.end - window.start).days)
+        for day in window.days():
+            if day not in span or not calendar.start <= day <= calendar.end:
+                continue
+            weight: float = weights[day.weekday()]
+            if style == "school" and day in self.holiday_days:
+                weight = 0.1
+            if early:
+                weight *= 1.3 - (day - window.start).days / length
+            if weight > 0:
+                days.append(day)
+                scores.append(weight)
+        if not days:
+            return None
+        day = self.rng.choices(days, scores)[0]
+        return day if day <= self.last_day else None
+
+    def _add(
+        self,
+        helping: _Helping,
+        semester: Semester,
+        kind: Kind,
+        day: dt.date,
+        *,
+        exam: str = "",
+        after: bool = False,
+        festival: str = "",
+    ) -> None:
+        rng = self.rng
+        pairing = helping.pairing
+        low, high = DURATIONS[kind]
+        progress = (day - pairing.start).days / 300
+        study, life, mood = (
+            _state(level + helping.drift * progress + rng.gauss(0, 0.45)) for level in helping.base
+        )
+        log = ActivityLog(
+            pairing=pairing,
+            author=pairing.teacher,
+            kind=kind,
+            date=day,
+            duration_minutes=rng.randint(low, high) if rng.random() < 0.9 else None,
+        )
+        text = _LogText(
+            rng=rng, helping=helping, semester=semester, day=day, study=study, life=life, mood=mood
+        )
+        text.fill(log, exam=exam, after=after, festival=festival)
+        log.created_at = self._entered(day)
+        log.updated_at = log.created_at
+        self.logs.append(log)
+
+    def _entered(self, day: dt.date) -> dt.datetime:
+        """Entered the same evening, now and then a day or two later; never after now."""
+        rng = self.rng
+        later = rng.choice((1, 2)) if rng.random() < 0.15 else 0
+        moment = dt.datetime.combine(
+            day + dt.timedelta(days=later),
+            dt.time(rng.randint(18, 22), rng.randint(0, 59)),
+            tzinfo=timezone.get_current_timezone(),
+        )
+        if moment > self.now:
+            moment = self.now - dt.timedelta(minutes=rng.randint(1, 90))
+        return moment
+
+    def _withdraw_some(self) -> None:
+        """A handful of logs were entered twice (or with a wrong date) and the copy withdrawn
+        by its author within the edit window."""
+        rng = self.rng
+        if not self.logs:
+            return
+        count = max(1, round(WITHDRAWN_SHARE * len(self.logs)))
+        for original in rng.sample(self.logs, min(count, len(self.logs))):
+            reason = rng.choice(WITHDRAWN_REASONS)
+            copy = ActivityLog(
+                **{
+                    f.attname: getattr(original, f.attname)
+                    for f in ActivityLog._meta.concrete_fields
+                    if not f.primary_key
+                }
+            )
+            if "重新录入" in reason:
+                # The faulty one came first; withdrawn just before entering it again.
+                entered = original.created_at - dt.timedelta(minutes=rng.randint(6, 40))
+                withdrawn = original.created_at - dt.timedelta(minutes=rng.randint(1, 5))
+                pairing = original.pairing
+                wrong = original.date + dt.timedelta(days=rng.choice((-1, 1)))
+                if "日期" in reason and wrong in duties.Span(pairing.start, pairing.end):
+                    copy.date = min(wrong, self.last_day)
+            else:
+                entered = min(
+                    self.now, original.created_at + dt.timedelta(minutes=rng.randint(1, 30))
+                )
+                withdrawn = min(self.now, entered + dt.timedelta(minutes=rng.randint(5, 600)))
+            copy.created_at, copy.updated_at = entered, withdrawn
+            copy.withdrawn_at, copy.withdrawn_reason = withdrawn, reason
+            self.logs.append(copy)
+
+
+def _state(level: float) -> str:
+    if level < 0.67:
+        return State.POOR
+    if level < 1.34:
+        return State.FAIR
+    return State.GOOD
+
+
+@dataclass
+class _LogText:
+    """What a teacher writes in one log, from templates with the student's details."""
+
+    rng: random.Random
+    helping: _Helping
+    semester: Semester
+    day: dt.date
+    study: str
+    life: str
+    mood: str
+
+    @property
+    def student(self) -> Student:
+        return self.helping.student
+
+    @property
+    def who(self) -> str:
+        return self.student.name if self.rng.random() < 0.7 else "该生"
+
+    @property
+    def guardian(self) -> str:
+        relation = self.student.guardian_relation
+        return SPOKEN_RELATION.get(relation, relation or "家长")
+
+    @property
+    def workplace(self) -> str:
+        return self.student.parents_workplace.split("（")[0] or "外省"
+
+    @property
+    def grade(self) -> int:
+        return max(0, min(2, int(self.semester.code[:4]) - self.helping.pupil.entry_year))
+
+    @property
+    def subject(self) -> str:
+        pairing = self.helping.pairing
+        if pairing.subject in TOPICS:
+            return pairing.subject
+        taught = [s for s in MAIN_SUBJECTS if s in pairing.teacher.profile.subjects]
+        if taught and (taught[0] != "物理" or self.grade > 0):
+            return taught[0]
+        return self.rng.choice(("语文", "数学", "英语"))
+
+    def topic(self, subject: str) -> str:
+        by_grade = TOPICS[subject]
+        return self.rng.choice(by_grade[min(self.grade, len(by_grade) - 1)])
+
+    def pick(self, pool: tuple[str, ...], **values: str) -> str:
+        return self.rng.choice(pool).format(**values)
+
+    def study_note(self, subject: str = "") -> str:
+        return self.pick(STUDY_NOTES[State(self.study)], subject=subject or self.subject)
+
+    def life_note(self) -> str:
+        return self.pick(LIFE_NOTES[State(self.life)])
+
+    def mood_note(self) -> str:
+        return self.pick(MOOD_NOTES[State(self.mood)])
+
+    def follow_up(self, share: float = 0.4) -> str:
+        return self.rng.choice(FOLLOW_UPS) if self.rng.random() < share else ""
+
+    def fill(self, log: ActivityLog, *, exam: str, after: bool, festival: str) -> None:
+        category = Category(self.helping.pairing.category)
+        kind = Kind(log.kind)
+        log.channel = Channel.IN_PERSON
+        if kind == Kind.TALK:
+            self._talk(log, category)
+        elif kind == Kind.PARENT_CONTACT:
+            self._parent_contact(log, category)
+        elif kind == Kind.LETTER:
+            self._letter(log)
+        elif kind == Kind.FESTIVAL:
+            who = self.who
+            log.content = FESTIVAL_NOTES[festival].format(who=who, guardian=self.guardian) + "。"
+            log.mood = State.GOOD if self.mood != State.POOR else State.FAIR
+        elif kind == Kind.MATERIAL_AID:
+            self._material_aid(log)
+        elif kind == Kind.HOME_VISIT:
+            self._home_visit(log, category)
+        elif kind == Kind.TUTORING:
+            self._tutoring(log)
+        elif kind == Kind.EXAM_GUIDANCE:
+            self._exam_guidance(log, exam=exam, after=after)
+        elif kind == Kind.EXCHANGE:
+            self._exchange(log)
+        elif kind == Kind.PROGRESS_REVIEW:
+            log.content = (
+                f"与{self.who}一起进行本月进步盘点。进步：{self.pick(REVIEW_PROGRESS)}；"
+                f"仍需改进：{self.pick(REVIEW_ISSUES)}。下月目标：{self.pick(REVIEW_GOALS)}。"
+            )
+            log.study_state, log.mood = self.study, self.mood
+            log.follow_up = self.follow_up(0.3)
+        else:
+            log.content = self.pick(OTHER_NOTES[category], who=self.who) + "。"
+            if "微信" in log.content:
+                log.channel = Channel.MESSAGE
+
+    def _talk(self, log: ActivityLog, category: Category) -> None:
+        rng = self.rng
+        who = self.who
+        opening = self.pick(TALK_OPENINGS, who=who)
+        if category == Category.PROBLEM:
+            log.content = (
+                f"{opening}。肯定：{self.pick(PRAISES)}；忠告：{self.pick(WARNINGS)}；"
+                f"期望：{self.pick(HOPES)}。{self.mood_note()}。"
+            )
+        elif category == Category.POOR:
+            log.content = self.pick(
+                POOR_TALK,
+                who=who,
+                life=self.life_note(),
+                study=self.study_note(),
+                need=self.pick(POOR_NEEDS),
+            )
+            log.content += "。"
+        else:
+            contact = self.pick(PARENT_CONTACTS, guardian=self.guardian)
+            topics = [
+                t.format(guardian=self.guardian, contact=contact)
+                for t in rng.sample(LEFT_BEHIND_TOPICS, 2)
+            ]
+            note = self.study_note() if rng.random() < 0.5 else self.life_note()
+            log.content = (
+                f"{opening}。{note}；{'；'.join(topics)}。{self.mood_note()}，{self.pick(ADVICE)}。"
+            )
+        if rng.random() < 0.05:
+            log.channel = Channel.PHONE
+        log.study_state, log.life_state, log.mood = self.study, self.life, self.mood
+        log.follow_up = self.follow_up()
+
+    def _parent_contact(self, log: ActivityLog, category: Category) -> None:
+        rng = self.rng
+        who = self.who
+        if category == Category.LEFT_BEHIND:
+            log.channel = rng.choices((Channel.PHONE, Channel.VIDEO, Channel.MESSAGE), (55, 40, 5))[
+                0
+            ]
+            parent = rng.choice(("父亲", "母亲", "父母"))
+            how = {Channel.PHONE: "通电话", Channel.VIDEO: "视频通话", Channel.MESSAGE: "微信语音"}
+            said = rng.choice(
+                (
+                    "家长表示年底回家，请老师多费心",
+                    "家长希望孩子少玩手机，多和老师沟通",
+                    "家长感谢学校的关心，表示以后多给孩子打电话",
+                    "家长说厂里忙，春节可能回不来，心里很愧疚",
+                    "家长说会按时寄生活费，请老师督促孩子吃好饭",
+                )
+            )
+            talk = rng.choice(
+                (
+                    f"随后让{who}与{parent}通话十来分钟，孩子很开心",
+                    f"{who}在电话里跟{parent}说了最近的考试成绩，{parent}鼓励了孩子",
+                    "孩子与父母说话时有些害羞，说得不多",
+                )
+            )
+            log.content = (
+                f"与在{self.workplace}务工的{who}{parent}{how[Channel(log.channel)]}，"
+                f"汇报本月在校情况：{self.study_note()}，{self.life_note()}。{talk}。{said}。"
+            )
+        else:
+            log.channel = rng.choices(
+                (Channel.PHONE, Channel.IN_PERSON, Channel.MESSAGE), (60, 25, 15)
+            )[0]
+            relation = self.student.guardian_relation or "家长"
+            how = {
+                Channel.PHONE: "电话沟通",
+                Channel.IN_PERSON: "到校面谈",
+                Channel.MESSAGE: "微信沟通",
+            }
+            ask = rng.choice(
+                (
+                    "请家长周末限制孩子使用手机的时间",
+                    "家长表示孩子在家不太听话，希望老师多管教",
+                    "家长答应每周检查一次作业，有情况及时和老师联系",
+                    "约定孩子周日按时返校，由家长送到校门口",
+                    "家长对孩子的进步很高兴，表示会多鼓励",
+                )
+            )
+            log.content = (
+                f"与{who}的{relation}{how[Channel(log.channel)]}，"
+                f"反馈本月表现：{self.pick(EXCHANGE_REPORTS)}。{ask}。"
+            )
+        log.study_state, log.life_state = self.study, self.life
+        log.follow_up = self.follow_up(0.3)
+
+    def _letter(self, log: ActivityLog) -> None:
+        topics = "、".join(
+            t.format(guardian=self.guardian) for t in self.rng.sample(LETTER_TOPICS, 2)
+        )
+        sent = self.rng.choice(
+            ("拍照通过微信发给了家长", "由学校统一寄出", "孩子自己到镇上邮局寄出")
+        )
+        log.content = (
+            f"指导{self.who}给在{self.workplace}务工的父母写了一封信，信中写到{topics}。"
+            f"帮助修改了错别字和不通顺的句子，信已{sent}。"
+        )
+        log.mood = self.mood
+
+    def _material_aid(self, log: ActivityLog) -> None:
+        rng = self.rng
+        if rng.random() < 0.3:
+            items = ["助学金"]
+            amount = rng.randint(2, 8) * 100
+        else:
+            winter = self.day.month in (10, 11, 12, 1)
+            pool = list(WINTER_ITEMS + STUDY_ITEMS if winter else STUDY_ITEMS)
+            chosen = rng.sample(pool, rng.randint(2, 3))
+            while sum(high for _n, _l, high in chosen) < 200:
+                chosen.append(rng.choice([i for i in pool if i not in chosen]))
+            items = [name for name, _l, _h in chosen]
+            amount = max(200, min(800, sum(rng.randint(low, high) for _n, low, high in chosen)))
+            amount = amount // 10 * 10
+        log.aid_items = "、".join(items)
+        log.aid_amount = Decimal(amount)
+        if items == ["助学金"]:
+            log.content = (
+                f"为{self.who}发放助学金{amount}元（{rng.choice(CASH_SOURCES)}），"
+                "已请学生和监护人签字确认，叮嘱用于购买学习和生活用品。"
+            )
+        else:
+            thanks = rng.choice(
+                ("学生表示感谢，会好好学习", "叮嘱孩子爱惜物品", "已请学生签字确认")
+            )
+            log.content = (
+                f"为{self.who}送去{log.aid_items}，合计{amount}元，{rng.choice(AID_SOURCES)}。"
+                f"{thanks}。"
+            )
+        log.life_state = self.life
+
+    def _home_visit(self, log: ActivityLog, category: Category) -> None:
+        rng = self.rng
+        student = self.student
+        place = student.address.removeprefix(f"贵州省{COUNTY_NAME}") or "学生家中"
+        log.visit_place = place
+        relation = student.guardian_relation or "家长"
+        present = [relation, "学生本人"]
+        if category == Category.POOR and rng.random() < 0.3:
+            present.append("村帮扶干部")
+        log.visit_present = "、".join(present)
+        size = rng.randint(4, 7)
+        away = _left_behind(self.helping.pupil)
+        if away:
+            members = f"父母在{self.workplace}务工，孩子和{self.guardian}在家"
+        else:
+            members = f"孩子与{relation}等家人同住"
+        house, income = rng.choice(FAMILY_HOUSES), rng.choice(FAMILY_INCOMES[away])
+        log.family_situation = f"家中{size}口人，{members}；{house}；{income}。"
+        if category == Category.POOR:
+            causes = POVERTY_CAUSES[away]
+            if relation == "母亲":
+                causes = (*causes, WIDOWED_CAUSE, WIDOWED_CAUSE)
+            relative = rng.choice(("爷爷", "奶奶") if away else ("爷爷", "奶奶", "母亲"))
+            log.poverty_cause = self.pick(causes, relative=relative) + "。"
+            log.aid_needs = rng.choice(AID_NEEDS) + "。"
+            log.content = (
+                f"步行和搭乘村里的车到{place}家访，与{log.visit_present}交谈。"
+                f"了解家庭收入和孩子在家的情况：{rng.choice(HOME_LIFE_NOTES)}。"
+                "宣传了营养改善计划、寄宿生生活补助等资助政策，核实了家庭信息。"
+            )
+        else:
+            log.aid_needs = "希望老师帮助制定假期学习计划，督促孩子每天完成作业。"
+            log.content = (
+                f"到{place}进行学习家访。查看学习环境：{rng.choice(STUDY_HOMES)}。"
+                f"与{relation}交流孩子在家的学习情况：{self.study_note()}。"
+                f"一起制定了节假日学习计划：每天{rng.choice(DAILY_PLANS)}，"
+                "周末完成作业后再帮家里干活。"
+            )
+        log.study_state, log.life_state, log.mood = self.study, self.life, self.mood
+        log.follow_up = self.follow_up(0.5)
+
+    def _tutoring(self, log: ActivityLog) -> None:
+        subject = self.subject
+        log.content = (
+            self.pick(
+                TUTORING,
+                time=self.rng.choice(TUTORING_TIMES),
+                who=self.who,
+                subject=subject,
+                topic=self.topic(subject),
+                work=self.rng.choice(TUTORING_WORKS),
+                finding=self.rng.choice(TUTORING_FINDINGS),
+            )
+            + "。"
+        )
+        log.study_state = self.study
+        log.follow_up = self.follow_up(0.3)
+
+    def _exam_guidance(self, log: ActivityLog, *, exam: str, after: bool) -> None:
+        rng = self.rng
+        subject = self.subject
+        log.exam_name = exam
+        if after:
+            score = rng.randint(35, 85)
+            change = rng.choice(
+                (f"比上次提高了{rng.randint(3, 15)}分", "和上次差不多", "比上次略有下降")
+            )
+            log.content = (
+                f"{exam}后与{self.who}一起分析{subject}试卷：得分{score}分，{change}。"
+                f"失分主要在{self.topic(subject)}，{rng.choice(EXAM_LOSSES)}。"
+                f"订正了错题，约定下阶段{rng.choice(EXAM_PLANS)}。"
+            )
+        else:
+            log.content = (
+                f"{exam}前帮助{self.who}梳理{subject}知识点，制定复习计划，"
+                f"重点复习{self.topic(subject)}，做了一套模拟题并讲解错题。"
+                f"{rng.choice(('提醒考试时先易后难、认真审题', '叮嘱考前早点休息，不要紧张'))}。"
+            )
+        log.study_state, log.mood = self.study, self.mood
+
+    def _exchange(self, log: ActivityLog) -> None:
+        rng = self.rng
+        homeroom = self.helping.homeroom
+        teacher = self.helping.pairing.teacher
+        if homeroom is not None and homeroom.pk != teacher.pk:
+            others = f"班主任{homeroom.profile.name[0]}老师"
+            if rng.random() < 0.5:
+                others += f"和{rng.choice(('数学', '英语', '语文'))}老师"
+        else:
+            others = "、".join(rng.sample(["数学老师", "英语老师", "语文老师", "物理老师"], 2))
+        log.channel = rng.choices((Channel.IN_PERSON, Channel.MESSAGE), (80, 20))[0]
+        log.content = (
+            f"与{others}交流{self.who}本周情况：{self.pick(EXCHANGE_REPORTS)}。"
+            f"{self.pick(EXCHANGE_AGREEMENTS)}。"
+        )
+        log.study_state = self.study
+
+
+def _create_logs(demo: _DemoSchool) -> None:
+    """Activity logs for every pairing, over the part of both semesters it ran, up to today,
+    following the duty rules as real teachers do: most keep up with 80–95% of their duties,
+    a few with about half. The times they were entered follow the dates (evenings), so the
+    7-day edit window looks as it would."""
+    logs = _LogWriter(demo).write()
+    _bulk_create_with_times(ActivityLog, logs)
+
+
+def _bulk_create_with_times(model: Any, objects: list[Any]) -> None:
+    """bulk_create stamps the auto_now(_add) fields with the current time, whatever the
+    objects hold; this puts back the times they were given."""
+    fields = [f.name for f in model._meta.concrete_fields if getattr(f, "auto_now_add", False)]
+    fields += [f.name for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
+    given = [tuple(getattr(o, name) for name in fields) for o in objects]
+    model.objects.bulk_create(objects, batch_size=1000)
+    # One statement run for every row: bulk_update's CASE expressions grow quadratic.
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608 — names from the model
+    rows = []
+    for obj, values in zip(objects, given, strict=True):
+        for name, value in zip(fields, values, strict=True):
+            setattr(obj, name, value)
+        prepared = [
+            c.get_db_prep_value(v, connection) for c, v in zip(columns, values, strict=True)
+        ]
+        rows.append([*prepared, obj.pk])
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+# --- Incidents -------------------------------------------------------------------------------
+
+# About one incident per 40 students a semester, mostly by problem students.
+INCIDENT_RATE = 1 / 40
+INCIDENT_WEIGHTS = {
+    Category.PROBLEM: 80,
+    Category.STRUGGLING: 2,
+    Category.LEFT_BEHIND: 2,
+    Category.POOR: 1,
+}
+INCIDENT_TYPES = {
+    IncidentType.SKIPPING: 26,
+    IncidentType.SERIOUS_BREACH: 18,
+    IncidentType.LEAVING_SCHOOL: 14,
+    IncidentType.GANG_FIGHT: 12,
+    IncidentType.NIGHT_OUT: 10,
+    IncidentType.TRUANCY: 8,
+    IncidentType.BULLYING: 6,
+    IncidentType.RUNNING_AWAY: 3,
+    IncidentType.QUITTING: 2,
+    IncidentType.DROPPING_OUT: 1,
+}
+INCIDENT_NOTES = {
+    IncidentType.SKIPPING: (
+        "下午第{period}节课未到教室，后在学校后山找到，称不想上课。已批评教育并通知家长。",
+        "和两名同学躲在宿舍玩手机，缺了第{period}节课。已没收手机，通知家长。",
+    ),
+    IncidentType.TRUANCY: (
+        "周一未返校，家长以为孩子在学校，后在镇上网吧找到。已与家长共同教育。",
+        "连续两天未到校，家访了解是不想读书，已做思想工作，次日返校。",
+    ),
+    IncidentType.QUITTING: ("提出不想读书，想跟亲戚外出打工，经家访劝说，暂时回校上课。",),
+    IncidentType.DROPPING_OUT: (
+        "一周未到校，家访得知准备随亲戚外出务工，已上报控辍保学，经劝返后复学。",
+    ),
+    IncidentType.LEAVING_SCHOOL: (
+        "午休时翻墙离校到镇上买东西，下午上课前被值班老师发现。已通知家长。",
+        "未请假擅自离校回家，家长来电后才得知。已教育并通报家长。",
+    ),
+    IncidentType.NIGHT_OUT: (
+        "周末未回家也未在校，晚上在同学家过夜，家长报告后找回。",
+        "晚自习后离开宿舍到校外上网通宵，次日早上返校。已通知家长。",
+    ),
+    IncidentType.RUNNING_AWAY: (
+        "与家人争吵后离家出走，两天后在县城亲戚家找到。已与家长、学生谈话。",
+    ),
+    IncidentType.GANG_FIGHT: (
+        "放学后与外班几名学生在校门外打架，一人轻微受伤。已调查处理，通知双方家长。",
+        "因琐事与同学结伙打架，已给予警告处分。",
+    ),
+    IncidentType.BULLYING: (
+        "多次向低年级同学索要零花钱，已责令退还并道歉，通知家长。",
+        "与同学一起欺负同寝室同学，已批评教育，召开寝室会。",
+    ),
+    IncidentType.SERIOUS_BREACH: (
+        "在宿舍吸烟并顶撞值班老师，已给予警告处分。",
+        "考试作弊且不服老师管理，已按校规处理。",
+        "带管制刀具进校，已没收，通知家长并进行安全教育。",
+    ),
+}
+# Incidents that happen out of school hours, on any day.
+ANY_DAY_INCIDENTS = (IncidentType.NIGHT_OUT, IncidentType.RUNNING_AWAY)
+
+
+def _create_incidents(demo: _DemoSchool) -> None:
+    """A few incidents a semester (逃课、打架、夜不归宿…), mostly by problem students, on a
+    school day of the semester up to today, recorded by the class's homeroom teacher (or the
+    aid office when the class has none)."""
+    rng = demo.rng("incidents")
+    last_day = min(demo.today, timezone.localdate())
+    now = timezone.now()
+    incidents: list[Incident] = []
+    for semester, attribute in ((demo.previous, "previous"), (demo.current, "current")):
+        calendar = demo.calendars[semester.pk]
+        pupils = [
+            p
+            for p in demo.pupils
+            if (p.in_previous if attribute == "previous" else p.status == Student.Status.ENROLLED)
+        ]
+        count = sum(1 for _p in pupils if rng.random() < INCIDENT_RATE)
+        if attribute == "previous":
+            count = max(1, count)  # every school shows one
+        weights = [
+            max([1] + [INCIDENT_WEIGHTS[Category(c)] for c in getattr(p, attribute)])
+            for p in pupils
+        ]
+        # The one every school shows is a problem student's, when there is one.
+        problem = [p for p in pupils if Category.PROBLEM in getattr(p, attribute)]
+        seen: set[tuple[int, dt.date]] = set()
+        for n in range(min(count, len(pupils))):
+            if n == 0 and attribute == "previous" and problem:
+                pupil = rng.choice(problem)
+            else:
+                pupil = rng.choices(pupils, weights)[0]
+            kind = rng.choices(list(INCIDENT_TYPES), list(INCIDENT_TYPES.values()))[0]
+            day = _incident_day(rng, semester, calendar, any_day=kind in ANY_DAY_INCIDENTS)
+            if pupil.student is None or day > last_day or (pupil.student.pk, day) in seen:
+                continue  # still to come, if at all
+            seen.add((pupil.student.pk, day))
+            note = rng.choice(INCIDENT_NOTES[kind]).format(period=rng.randint(5, 7))
+            incident = Incident(
+                student=pupil.student,
+                date=day,
+                type=kind,
+                note=note,
+                recorded_by=pupil.school_class.homeroom_teacher or demo.office,
+            )
+            incident.created_at = min(
+                now,
+                dt.datetime.combine(
+                    day, dt.time(rng.randint(17, 21), rng.randint(0, 59)),
+                    tzinfo=timezone.get_current_timezone(),
+                ),
+            )  # fmt: skip
+            incidents.append(incident)
+    _bulk_create_with_times(Incident, incidents)
+
+
+def _incident_day(
+    rng: random.Random, semester: Semester, calendar: duties.Calendar, *, any_day: bool
+) -> dt.date:
+    """A day of the semester after its first week, a school day unless `any_day`."""
+    first = semester.start + dt.timedelta(days=7)
+    span = (semester.end - first).days
+    day = first
+    for _attempt in range(30):
+        day = first + dt.timedelta(days=rng.randint(0, span))
+        if any_day or (day.weekday() < 5 and not calendar.is_holiday(day)):
+            break
+    return day

@@ -5,7 +5,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from aidcase import views
-from pairing import views as pairing_views
 
 admin.site.site_header = _("AidCase 结对帮扶")
 admin.site.site_title = "AidCase"
@@ -20,9 +19,10 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", views.password_change, name="password_change"),
     path("i18n/setlang/", set_language, name="set_language"),
-    path("me/", pairing_views.me, name="me"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("county/", views.county, name="county"),
+    path("", include("visits.urls")),
+    path("", include("visits.office_urls")),
     path("", include("students.urls")),
     path("", include("pairing.urls")),
     path("admin/", admin.site.urls),

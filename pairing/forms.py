@@ -32,6 +32,21 @@ class PairingForm(forms.Form):
         limit_choices(self, "teacher", staff_of(school=school))
 
 
+class PlanForm(forms.Form):
+    goals = forms.CharField(
+        label=_("帮扶目标"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    measures = forms.CharField(
+        label=_("帮扶措施"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+
 class PairingEndForm(forms.Form):
     end = forms.DateField(label=_("结束日期"), widget=DATE_INPUT)
     reason = forms.ChoiceField(label=_("结束原因"), choices=Pairing.EndReason.choices)

@@ -3,10 +3,11 @@
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from aidcase.permissions import is_office, school_id_of
 from pairing.models import Pairing
 from students.models import School, Student
 
@@ -51,4 +52,16 @@ def pairing_end(*, pairing: Pairing, end: dt.date, reason: str, by: Any) -> Pair
     pairing.end_reason = reason
     pairing.full_clean()
     pairing.save()
+    return pairing
+
+
+@transaction.atomic
+def pairing_update_plan(*, pairing: Pairing, by: Any, goals: str, measures: str) -> Pairing:
+    """The pairing's plan (一生一策): written by its teacher, or by the aid office."""
+    office = is_office(by) and school_id_of(by) == pairing.school_id
+    if by.pk != pairing.teacher_id and not office:
+        raise PermissionDenied
+    pairing.goals, pairing.measures = goals.strip(), measures.strip()
+    pairing.full_clean()
+    pairing.save(update_fields=["goals", "measures", "updated_at"])
     return pairing

@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
@@ -16,18 +16,10 @@ from aidcase.permissions import (
     role_required,
 )
 from pairing import services
-from pairing.forms import PairingEndForm, PairingForm
-from pairing.selectors import pairing_get_for_user, pairings_of_school, pairings_of_teacher
+from pairing.forms import PairingEndForm, PairingForm, PlanForm
+from pairing.selectors import pairing_get_for_user, pairings_of_school
 from students.models import Category, Role
 from students.selectors import student_get_for_user, today
-
-
-@role_required(*SCHOOL_ROLES)
-def me(request: AuthedRequest) -> HttpResponse:
-    """The teacher's home: the students they help now, with each pairing's plan."""
-    pairings = list(pairings_of_teacher(teacher=request.user))
-    students = len({p.student_id for p in pairings})
-    return render(request, "pairing/me.html", {"pairings": pairings, "student_count": students})
 
 
 @role_required(*SCHOOL_MANAGERS)
@@ -113,3 +105,18 @@ def pairing_end(request: AuthedRequest, pk: int) -> HttpResponse:
             messages.success(request, _("结对已结束"))
             return redirect("student_detail", pk=pairing.student_id)
     return render(request, "pairing/pairing_end.html", {"form": form, "pairing": pairing})
+
+
+@role_required(*SCHOOL_ROLES)
+def plan_edit(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The pairing's plan (goals and measures), edited by its teacher or the aid office."""
+    pairing = pairing_get_for_user(user=request.user, pk=pk)
+    if pairing.teacher_id != request.user.pk and not is_office(request.user):
+        raise PermissionDenied
+    initial = {"goals": pairing.goals, "measures": pairing.measures}
+    form = PlanForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.pairing_update_plan(pairing=pairing, by=request.user, **form.cleaned_data)
+        messages.success(request, _("帮扶计划已保存"))
+        return redirect("student_detail", pk=pairing.student_id)
+    return render(request, "pairing/plan_form.html", {"form": form, "pairing": pairing})

@@ -31,7 +31,6 @@ from students.selectors import (
     classes_of,
     current_semester,
     identification_get_for_user,
-    identifications_of,
     identifications_pending,
     pairing_active_on,
     school_class_get_for_user,
@@ -99,26 +98,6 @@ def student_list(request: AuthedRequest) -> HttpResponse:
     if request.htmx and not request.htmx.boosted:
         template += "#results"
     return render(request, template, context)
-
-
-@role_required(*SCHOOL_ROLES)
-def student_detail(request: AuthedRequest, pk: int) -> HttpResponse:
-    student = student_get_for_user(user=request.user, pk=pk)
-    office = is_office(request.user)
-    pairings = student.pairings.select_related("teacher__profile").order_by("end", "-start")
-    day = today()
-    context = {
-        "student": student,
-        "identifications": identifications_of(student=student),
-        "active_pairings": [
-            p for p in pairings if p.start <= day and (p.end is None or p.end >= day)
-        ],
-        "past_pairings": [p for p in pairings if p.end is not None and p.end < day],
-        "future_pairings": [p for p in pairings if p.start > day],
-        "can_manage": office,
-        "id_number": student.id_number if office else student.masked_id_number,
-    }
-    return render(request, "students/student_detail.html", context)
 
 
 @role_required(Role.OFFICE)

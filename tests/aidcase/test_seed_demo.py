@@ -1,6 +1,7 @@
 import datetime as dt
 import re
-from collections import Counter
+from collections import Counter, defaultdict
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -8,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 
 from aidcase.demo import GRADES, demo_seed
 from pairing.models import Pairing, category_identified
@@ -24,6 +26,17 @@ from students.models import (
 )
 from students.selectors import category_coverage, previous_semester_code, semester_code_for, today
 from tests import factories
+from visits.duties import (
+    DEFAULT_RULES,
+    Log,
+    Period,
+    Span,
+    Status,
+    completeness,
+    evaluate_pairing,
+)
+from visits.models import MAX_AID_AMOUNT, ActivityLog, Exam, HolidayWeek, Incident, Kind
+from visits.selectors import calendar_for, duties_for_pairings
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +62,10 @@ def rows_written() -> dict[str, int]:
         "students": Student.objects.count(),
         "identifications": Identification.objects.count(),
         "pairings": Pairing.objects.count(),
+        "logs": ActivityLog.objects.count(),
+        "incidents": Incident.objects.count(),
+        "exams": Exam.objects.count(),
+        "holiday weeks": HolidayWeek.objects.count(),
     }
 
 
@@ -258,18 +275,36 @@ def test_classes_are_named_for_their_grade_and_led_by_a_teacher_of_the_school(de
     assert {c.cohort.entry_year for c in classes} == {first_year, first_year - 1, first_year - 2}
 
 
+def log_facts() -> list[tuple]:
+    return list(
+        ActivityLog.objects.order_by("pk").values_list(
+            "pairing__student__student_no", "kind", "date", "content", "aid_amount"
+        )
+    )
+
+
+def calendar_facts() -> list[tuple]:
+    exams = Exam.objects.order_by("date").values_list("date", "name")
+    holidays = HolidayWeek.objects.order_by("monday").values_list("monday", "note")
+    incidents = Incident.objects.order_by("date", "pk").values_list(
+        "student__student_no", "date", "type"
+    )
+    return [*exams, *holidays, *incidents]
+
+
 def test_the_same_seed_gives_the_same_data():
     # given
     runs = []
     for _run in range(2):
         with transaction.atomic():
             seed_demo("--students-per-school", "30", "--seed", "42", "--password", PASSWORD)
-            runs.append((student_facts(), pairing_facts()))
+            runs.append((student_facts(), pairing_facts(), log_facts(), calendar_facts()))
             transaction.set_rollback(True)
 
     # then
     assert runs[0] == runs[1]
     assert len(runs[0][0]) == 30
+    assert len(runs[0][2]) > 100
 
 
 def test_another_seed_gives_other_students():
@@ -312,6 +347,13 @@ def test_data_keeps_the_rules_whatever_the_day(day):
         assert category_identified(
             student=pairing.student, category=pairing.category, on=pairing.start
         )
+    assert ActivityLog.objects.exists()
+    assert not ActivityLog.objects.filter(date__gt=day).exists()
+    for log in ActivityLog.objects.select_related("pairing"):
+        assert log_inside_its_pairing(log), log
+    assert not Incident.objects.filter(date__gt=day).exists()
+    for exam in Exam.objects.select_related("semester"):
+        exam.full_clean()
 
 
 @pytest.mark.parametrize(
@@ -367,3 +409,204 @@ def test_refuses_when_a_demo_code_or_username_is_taken(existing):
 
     # then
     assert rows_written() == before
+
+
+def log_inside_its_pairing(log: ActivityLog) -> bool:
+    pairing = log.pairing
+    return pairing.start <= log.date and (pairing.end is None or log.date <= pairing.end)
+
+
+def test_prints_how_many_logs_and_incidents_it_made(demo_output):
+    # then
+    logs = re.search(r"(\d+) 条帮扶记录", demo_output)
+    incidents = re.search(r"(\d+) 起违纪事件", demo_output)
+    assert logs is not None
+    assert incidents is not None
+    assert int(logs[1]) == ActivityLog.objects.count() > 0
+    assert int(incidents[1]) == Incident.objects.count() > 0
+
+
+def test_logs_cover_every_duty_of_every_category(demo_output):
+    # then
+    done = set(ActivityLog.objects.values_list("pairing__category", "kind"))
+    for rule in DEFAULT_RULES:
+        assert (rule.category, rule.kind) in done, rule.key
+    assert Kind.OTHER in {kind for _category, kind in done}
+
+
+def test_no_log_is_in_the_future_or_outside_its_pairing(demo_output):
+    # given
+    logs = list(ActivityLog.objects.select_related("pairing"))
+    now = timezone.now()
+
+    # then
+    assert logs
+    for log in logs:
+        assert log.date <= today(), log
+        assert log_inside_its_pairing(log), log
+        assert log.author_id == log.pairing.teacher_id
+        assert log.created_at <= now
+        # Entered on the evening of the day, or a little later.
+        assert timezone.localtime(log.created_at).date() >= log.date - dt.timedelta(days=1)
+
+
+def test_logs_are_valid_records(demo_output):
+    # given
+    logs = list(ActivityLog.objects.select_related("pairing").order_by("pk"))
+
+    # then
+    for log in logs[::7]:
+        log.full_clean()
+    for log in logs:
+        assert log.content.strip()
+        assert log.content != log.pairing.goals
+
+
+def test_material_aid_records_items_and_an_amount_in_yuan(demo_output):
+    # given
+    aid = ActivityLog.objects.filter(kind=Kind.MATERIAL_AID)
+
+    # then
+    assert aid.exists()
+    for log in aid:
+        assert log.aid_items
+        assert isinstance(log.aid_amount, Decimal)
+        assert Decimal(0) <= log.aid_amount <= MAX_AID_AMOUNT
+
+
+def test_home_visits_and_exam_guidance_carry_their_details(demo_output):
+    # then
+    visits = ActivityLog.objects.filter(kind=Kind.HOME_VISIT)
+    assert visits.exists()
+    for log in visits:
+        assert log.visit_place
+        assert "学生本人" in log.visit_present
+        assert log.family_situation
+    poor_visits = visits.filter(pairing__category=Category.POOR)
+    assert poor_visits.exists()
+    assert not poor_visits.filter(poverty_cause="").exists()
+    exam_names = set(Exam.objects.values_list("name", flat=True))
+    guidance = ActivityLog.objects.filter(kind=Kind.EXAM_GUIDANCE)
+    assert guidance.exists()
+    assert set(guidance.values_list("exam_name", flat=True)) <= exam_names
+
+
+def test_a_few_logs_were_withdrawn_with_a_reason(demo_output):
+    # given
+    withdrawn = ActivityLog.objects.filter(withdrawn_at__isnull=False)
+
+    # then
+    assert 0 < withdrawn.count() < ActivityLog.objects.count() / 50
+    for log in withdrawn:
+        assert log.withdrawn_reason
+        assert log.created_at <= log.withdrawn_at <= log.created_at + dt.timedelta(days=7)
+
+
+def test_exams_and_holiday_weeks_fall_inside_their_semesters(demo_output):
+    # given
+    semesters = list(Semester.objects.filter(school__code="DEMO1"))
+
+    # then
+    for semester in semesters:
+        exams = Exam.objects.filter(semester=semester)
+        assert {"期中考试", "期末考试"} <= set(exams.values_list("name", flat=True))
+        for exam in exams:
+            exam.full_clean()
+            assert semester.start <= exam.date <= semester.end
+            assert exam.date.weekday() < 5
+    for week in HolidayWeek.objects.all():
+        week.full_clean()
+        assert any(s.start - dt.timedelta(days=6) <= week.monday <= s.end for s in semesters)
+    notes = set(HolidayWeek.objects.values_list("note", flat=True))
+    assert "期中考试周" in notes
+    assert notes & {"国庆节", "劳动节"}
+
+
+def test_incidents_are_dated_inside_a_semester_and_not_in_the_future(demo_output):
+    # given
+    semesters = list(Semester.objects.filter(school__code="DEMO1"))
+    incidents = Incident.objects.select_related("student__school_class", "recorded_by__profile")
+
+    # then
+    assert incidents.exists()
+    for incident in incidents:
+        incident.full_clean()
+        assert incident.date <= today()
+        assert any(s.contains(incident.date) for s in semesters), incident
+        homeroom = incident.student.school_class.homeroom_teacher_id
+        assert incident.recorded_by_id == homeroom or incident.recorded_by.username.startswith(
+            "office-"
+        )
+
+
+def test_incidents_are_mostly_problem_students_and_rare():
+    # when
+    demo_seed(schools=1, students_per_school=320, seed=8, password=PASSWORD)
+
+    # then
+    incidents = list(Incident.objects.values_list("student", flat=True))
+    # About one per 40 students a semester: 8 for last semester, fewer so far this one.
+    assert 3 <= len(incidents) <= 20
+    problem = set(
+        Identification.objects.filter(category=Category.PROBLEM).values_list("student", flat=True)
+    )
+    assert sum(1 for student in incidents if student in problem) > len(incidents) / 2
+
+
+def test_duties_show_a_mix_of_done_due_and_overdue_across_the_school():
+    # given: a Thursday in the middle of a term
+    day = dt.date(2025, 11, 20)
+    demo_seed(schools=1, students_per_school=120, seed=4, password=PASSWORD, on=day)
+    school = School.objects.get(code="DEMO1")
+    pairings = Pairing.objects.filter(school=school).exclude(end__lt=day)
+
+    # when
+    statuses = Counter(
+        status.status
+        for duties in duties_for_pairings(pairings=pairings, school=school, on=day).values()
+        for status in duties.statuses
+    )
+
+    # then
+    assert statuses[Status.DONE] > 0
+    assert statuses[Status.DUE] + statuses[Status.OVERDUE] > 0
+    assert statuses[Status.OVERDUE] > 0
+    # Most teachers keep up with most of their duties.
+    assert statuses[Status.OVERDUE] < statuses[Status.DONE]
+
+
+def test_most_teachers_keep_most_duties_and_a_few_are_sloppy(demo_output):
+    # given: last semester, looked at once it ended
+    school = School.objects.get(code="DEMO1")
+    code = previous_semester_code(semester_code_for(today()))
+    semester = Semester.objects.get(school=school, code=code)
+    calendar = calendar_for(semester=semester)
+    rules = [r for r in DEFAULT_RULES if r.period in (Period.WEEK, Period.MONTH)]
+    logs = defaultdict(list)
+    for pairing, date, kind in ActivityLog.objects.filter(withdrawn_at__isnull=True).values_list(
+        "pairing", "date", "kind"
+    ):
+        logs[pairing].append(Log(date, kind))
+
+    # when
+    kept: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for pairing in Pairing.objects.filter(school=school, start__lte=semester.end):
+        duties = evaluate_pairing(
+            rules,
+            category=pairing.category,
+            calendar=calendar,
+            span=Span(pairing.start, pairing.end),
+            logs=logs[pairing.pk],
+            today=semester.end + dt.timedelta(days=1),
+        )
+        met, owed = completeness(duties.statuses)
+        kept[pairing.teacher_id][0] += met
+        kept[pairing.teacher_id][1] += owed
+
+    # then
+    met = sum(m for m, _o in kept.values())
+    owed = sum(o for _m, o in kept.values())
+    assert 0.7 <= met / owed <= 0.95
+    rates = sorted(m / o for m, o in kept.values() if o >= 10)
+    assert rates[0] < 0.7
+    assert rates[len(rates) // 2] >= 0.75

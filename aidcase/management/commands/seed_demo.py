@@ -22,6 +22,7 @@ from aidcase.demo import (
 )
 from pairing.models import Pairing
 from students.models import Student
+from visits.models import ActivityLog, Incident
 
 # No look-alike characters: the password is read off a screen and typed on a phone.
 PASSWORD_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")
@@ -37,8 +38,8 @@ def _integer(value: str) -> int:
 
 class Command(BaseCommand):
     help = _(
-        "生成演示数据：一个县的若干所农村中学，含教职工账号、学生名册、类别认定和结对，"
-        "覆盖本学期和上学期。所有账号使用同一个密码。"
+        "生成演示数据：一个县的若干所农村中学，含教职工账号、学生名册、类别认定、结对、"
+        "校历（不计周和考试）、帮扶记录和违纪事件，覆盖本学期和上学期。所有账号使用同一个密码。"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -84,13 +85,16 @@ class Command(BaseCommand):
         codes = demo_school_codes(options["schools"])
         self.stdout.write(
             _(
-                "已生成演示数据：%(schools)s 所学校，%(students)s 名学生，%(pairings)s 个结对"
+                "已生成演示数据：%(schools)s 所学校，%(students)s 名学生，%(pairings)s 个结对，"
+                "%(logs)s 条帮扶记录，%(incidents)s 起违纪事件"
                 "（随机种子 %(seed)s，用时 %(seconds).1f 秒）。"
             )
             % {
                 "schools": len(codes),
                 "students": Student.objects.filter(school__code__in=codes).count(),
                 "pairings": Pairing.objects.filter(school__code__in=codes).count(),
+                "logs": ActivityLog.objects.filter(pairing__school__code__in=codes).count(),
+                "incidents": Incident.objects.filter(student__school__code__in=codes).count(),
                 "seed": seed,
                 "seconds": time.monotonic() - began,
             }

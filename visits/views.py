@@ -1,0 +1,192 @@
+from collections import OrderedDict
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+
+from aidcase.forms import add_service_errors
+from aidcase.permissions import (
+    SCHOOL_ROLES,
+    AuthedRequest,
+    is_office,
+    request_school,
+    role_required,
+)
+from pairing.selectors import pairings_of_teacher
+from students.models import Role
+from students.selectors import identifications_of, student_get_for_user, today
+from visits import services
+from visits.duties import STATUS_ORDER
+from visits.forms import KIND_FIELDS, IncidentForm, LogForm, WithdrawForm
+from visits.models import Kind
+from visits.photos import photo_file_response, photo_get_for_user
+from visits.selectors import (
+    can_record_incident,
+    duties_for_pairings,
+    log_get_for_user,
+    pairing_for_logging,
+    student_for_incident,
+    timeline_of,
+)
+
+
+@role_required(*SCHOOL_ROLES)
+def me(request: AuthedRequest) -> HttpResponse:
+    """The teacher's home: each student they help, with every duty's status this period,
+    students with something overdue first."""
+    pairings = list(pairings_of_teacher(teacher=request.user))
+    duties = duties_for_pairings(pairings=pairings, school=request_school(request))
+    students: OrderedDict[int, dict[str, Any]] = OrderedDict()
+    for pairing in pairings:
+        entry = students.setdefault(
+            pairing.student_id, {"student": pairing.student, "pairings": [], "urgency": 9}
+        )
+        pairing_duties = duties.get(pairing.pk)
+        entry["pairings"].append({"pairing": pairing, "duties": pairing_duties})
+        if pairing_duties and pairing_duties.statuses:
+            entry["urgency"] = min(
+                entry["urgency"], STATUS_ORDER[pairing_duties.statuses[0].status]
+            )
+    ordered = sorted(students.values(), key=lambda e: e["urgency"])
+    overdue = sum(d.overdue for d in duties.values())
+    due = sum(d.due for d in duties.values())
+    context = {"students": ordered, "overdue": overdue, "due": due, "today": today()}
+    return render(request, "visits/me.html", context)
+
+
+def _next_url(request: AuthedRequest, default: str) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}):
+        return candidate
+    return default
+
+
+@role_required(*SCHOOL_ROLES)
+def log_create(request: AuthedRequest) -> HttpResponse:
+    pairing_id = request.POST.get("pairing") or request.GET.get("pairing") or ""
+    # Only ASCII digits: str.isdigit() also accepts "²", which int() refuses.
+    pk = int(pairing_id) if pairing_id.isascii() and pairing_id.isdigit() else 0
+    pairing = pairing_for_logging(user=request.user, pk=pk)
+    kind = request.GET.get("kind")
+    initial = {"date": today(), "kind": kind if kind in Kind.values else Kind.TALK}
+    form = LogForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            log = services.log_create(
+                pairing=pairing, by=request.user, data=data, photos=data.get("photos") or []
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("已记录：%(kind)s · %(name)s")
+                % {"kind": log.get_kind_display(), "name": pairing.student.name},
+            )
+            return redirect(_next_url(request, "/me/"))
+    context = {
+        "form": form,
+        "pairing": pairing,
+        "kind_fields": KIND_FIELDS,
+        "next": _next_url(request, ""),
+    }
+    return render(request, "visits/log_form.html", context)
+
+
+@role_required(*SCHOOL_ROLES)
+def log_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    log = log_get_for_user(user=request.user, pk=pk)
+    context = {
+        "log": log,
+        "photos": list(log.photos.all()),
+        "can_edit": services.log_can_edit(log=log, user=request.user),
+    }
+    return render(request, "visits/log_detail.html", context)
+
+
+@role_required(*SCHOOL_ROLES)
+def log_edit(request: AuthedRequest, pk: int) -> HttpResponse:
+    log = log_get_for_user(user=request.user, pk=pk)
+    refusal = services.log_edit_refusal(log=log, user=request.user)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("log_detail", pk=log.pk)
+    form = LogForm(request.POST or None, request.FILES or None, instance=log)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.log_update(
+                log=log, by=request.user, data=data, photos=data.get("photos") or []
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("记录已更新"))
+            return redirect("log_detail", pk=log.pk)
+    context = {"form": form, "pairing": log.pairing, "log": log, "kind_fields": KIND_FIELDS}
+    return render(request, "visits/log_form.html", context)
+
+
+@role_required(*SCHOOL_ROLES)
+def log_withdraw(request: AuthedRequest, pk: int) -> HttpResponse:
+    log = log_get_for_user(user=request.user, pk=pk)
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.log_withdraw(log=log, by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("记录已撤回，原记录仍保留"))
+            return redirect("log_detail", pk=log.pk)
+    return render(request, "visits/log_withdraw.html", {"form": form, "log": log})
+
+
+@role_required(*SCHOOL_ROLES)
+def photo(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    return photo_file_response(photo_get_for_user(user=request.user, pk=pk))
+
+
+@role_required(*SCHOOL_ROLES)
+def student_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The student's page: details, helpers with their plans and this period's duties, the
+    identifications, and a timeline of every helper's logs and the incidents."""
+    student = student_get_for_user(user=request.user, pk=pk)
+    office = is_office(request.user)
+    pairings = list(student.pairings.select_related("teacher__profile").order_by("end", "-start"))
+    day = today()
+    active = [p for p in pairings if p.start <= day and (p.end is None or p.end >= day)]
+    duties = duties_for_pairings(pairings=active, school=student.school)
+    context = {
+        "student": student,
+        "identifications": identifications_of(student=student),
+        "active_pairings": [{"pairing": p, "duties": duties.get(p.pk)} for p in active],
+        "past_pairings": [p for p in pairings if p.end is not None and p.end < day],
+        "future_pairings": [p for p in pairings if p.start > day],
+        "timeline": timeline_of(student=student),
+        "can_manage": office,
+        "can_record_incident": can_record_incident(user=request.user, student=student),
+        "id_number": student.id_number if office else student.masked_id_number,
+    }
+    return render(request, "visits/student_detail.html", context)
+
+
+@role_required(Role.TEACHER, Role.OFFICE, Role.PRINCIPAL)
+def incident_create(request: AuthedRequest, pk: int) -> HttpResponse:
+    student = student_for_incident(user=request.user, pk=pk)
+    form = IncidentForm(request.POST or None, initial={"date": today()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.incident_create(student=student, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("已记录违纪事件"))
+            return redirect("student_detail", pk=student.pk)
+    return render(request, "visits/incident_form.html", {"form": form, "student": student})

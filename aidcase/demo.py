@@ -1361,7 +1361,7 @@ class _LogWriter:
         self.demo = demo
         self.rng = demo.rng("logs")
         self.last_day = min(demo.today, timezone.localdate())
-        self.now = timezone.now()
+        self.now = timezone.now().replace(microsecond=0)
         self.logs: list[ActivityLog] = []
         # Many pairings share their dates: the owed periods are worked out once for each.
         self.owed: dict[tuple[dt.date, duties.Period, dt.date, dt.date | None], Any] = {}
@@ -2044,7 +2044,7 @@ def _create_incidents(demo: _DemoSchool) -> None:
     aid office when the class has none)."""
     rng = demo.rng("incidents")
     last_day = min(demo.today, timezone.localdate())
-    now = timezone.now()
+    now = timezone.now().replace(microsecond=0)
     incidents: list[Incident] = []
     for semester, attribute in ((demo.previous, "previous"), (demo.current, "current")):
         calendar = demo.calendars[semester.pk]

@@ -136,6 +136,10 @@ def log_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 @role_required(*SCHOOL_ROLES)
 def log_withdraw(request: AuthedRequest, pk: int) -> HttpResponse:
     log = log_get_for_user(user=request.user, pk=pk)
+    refusal = services.log_edit_refusal(log=log, user=request.user)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("log_detail", pk=log.pk)
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

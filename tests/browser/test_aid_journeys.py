@@ -142,7 +142,8 @@ def test_teacher_logs_a_talk_and_a_home_visit_with_a_photo_on_a_phone(
     visit.get_by_role("link").click()
     image = page.get_by_role("img", name="家访照片 1")
     expect(image).to_be_visible()
-    assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+    # decode() waits for the (lazily loaded) photo and fails when it cannot be shown
+    assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") == 1200
     assert_fits_the_phone(page)
     visit_log = ActivityLog.objects.get(kind=Kind.HOME_VISIT)
     assert visit_log.visit_place == "李家寨村二组家中"

@@ -14,6 +14,12 @@ def _plain_http():
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
     settings.SECURE_HSTS_SECONDS = 0
+    # The live server answers each request in a thread of its own: persistent connections
+    # would outlive the test and keep PostgreSQL from dropping the test database.
+    from django.db import connections
+
+    for connection in connections.all():
+        connection.settings_dict["CONN_MAX_AGE"] = 0
     # Serve static files from the source folders: the suite never runs collectstatic.
     settings.WHITENOISE_USE_FINDERS = True
     settings.WHITENOISE_AUTOREFRESH = True

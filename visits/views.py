@@ -3,6 +3,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -33,6 +34,8 @@ from visits.selectors import (
     student_for_incident,
     timeline_of,
 )
+
+TIMELINE_PAGE = 20
 
 
 @role_required(*SCHOOL_ROLES)
@@ -173,7 +176,9 @@ def student_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "active_pairings": [{"pairing": p, "duties": duties.get(p.pk)} for p in active],
         "past_pairings": [p for p in pairings if p.end is not None and p.end < day],
         "future_pairings": [p for p in pairings if p.start > day],
-        "timeline": timeline_of(student=student),
+        "page": Paginator(timeline_of(student=student), TIMELINE_PAGE).get_page(
+            request.GET.get("page")
+        ),
         "can_manage": office,
         "can_record_incident": can_record_incident(user=request.user, student=student),
         "id_number": student.id_number if office else student.masked_id_number,

@@ -1035,7 +1035,7 @@ def test_student_page_query_count_does_not_grow_with_helpers_and_logs(
     # when the office opens the student's page, then the number of queries is fixed
     with django_assert_num_queries(STUDENT_PAGE_QUERIES):
         response = client.get(f"/students/{student.pk}/")
-    assert len(response.context["timeline"]) == 2 * helpers
+    assert response.context["page"].paginator.count == 2 * helpers
 
 
 def test_student_page_shows_a_done_duty(alice, pairing, semester):
@@ -1081,3 +1081,16 @@ def test_timeline_of_another_student_is_not_mixed_in(alice, school, student, pai
     make_log(other, content="另一个学生的记录")
     page = text(login(alice).get(f"/students/{student.pk}/"))
     assert "另一个学生的记录" not in page
+
+
+def test_long_timelines_are_paged_newest_first(office, pairing, student):
+    # given 25 talks on 25 different days
+    first = pairing.start
+    for n in range(25):
+        make_log(pairing, date=min(first + dt.timedelta(days=n), today()))
+    client = login(office)
+    # when the student's page is opened, then the newest 20 show, and the rest on page 2
+    page_one = client.get(f"/students/{student.pk}/").context["page"]
+    page_two = client.get(f"/students/{student.pk}/?page=2").context["page"]
+    assert (len(page_one.object_list), len(page_two.object_list)) == (20, 5)
+    assert page_one.object_list[0][0] >= page_two.object_list[0][0]

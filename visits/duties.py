@@ -26,9 +26,11 @@ No module here touches the database: callers pass rules, calendars and logs in.
 """
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from math import ceil
 from typing import Any
 
@@ -218,12 +220,14 @@ def _week_windows(first: dt.date, last: dt.date) -> list[Window]:
     return windows
 
 
-def owed_periods(period: Period, *, calendar: Calendar, span: Span) -> list[Window]:
+@lru_cache(maxsize=4096)
+def owed_periods(period: Period, *, calendar: Calendar, span: Span) -> tuple[Window, ...]:
     """The periods of one kind that the pairing owes in the semester, clipped to the
-    semester (or the school year for yearly rules), in order."""
+    semester (or the school year for yearly rules), in order. Cached: a school's pairings
+    mostly share a few start dates, and the calendar is the same for all of them."""
     semester = Window(calendar.start, calendar.end)
     if period is Period.EXAM:
-        return _exam_windows(calendar=calendar, span=span)
+        return tuple(_exam_windows(calendar=calendar, span=span))
     if period is Period.YEAR:
         bounds = Window(calendar.year_start or calendar.start, calendar.year_end or calendar.end)
         candidates = [bounds]
@@ -245,7 +249,7 @@ def owed_periods(period: Period, *, calendar: Calendar, span: Span) -> list[Wind
         active = [d for d in calendar.teaching(window, bounds) if d in span]
         if active and len(active) >= ceil(len(countable) / 2):
             owed.append(Window(max(window.start, bounds.start), min(window.end, bounds.end)))
-    return owed
+    return tuple(owed)
 
 
 def _exam_windows(*, calendar: Calendar, span: Span) -> list[Window]:
@@ -268,10 +272,10 @@ def evaluate(
 ) -> RuleStatus:
     """The rule's status for a pairing on a day (see the module's docstring)."""
     periods = owed_periods(rule.period, calendar=calendar, span=span)
-    days = [log.day for log in logs if log.kind == rule.kind and log.day in span]
+    days = sorted(log.day for log in logs if log.kind == rule.kind and log.day in span)
 
     def done_in(window: Window) -> int:
-        return sum(1 for day in days if day in window)
+        return bisect_right(days, window.end) - bisect_left(days, window.start)
 
     current = next((w for w in periods if today in w), None)
     past = [w for w in periods if w.end < today]

@@ -48,5 +48,10 @@ lint: install
 test: lint
 	$(VENV)/bin/pytest
 
+# Benchmarks: figures as ratios to a floor measured in the same run, on a throwaway SQLite
+# database; exit code 1 when a goal is missed. Not part of `make test`.
+bench: install
+	$(PY) -m bench.run
+
 clean:
 	rm -rf $(VENV) var/static .pytest_cache .mypy_cache .ruff_cache

@@ -20,6 +20,7 @@ NAVIGATION: dict[str, list[tuple[str, Any, str]]] = {
         ("staff_list", _("教师"), "user"),
         ("school_calendar", _("校历"), "calendar"),
         ("duty_rules", _("规则"), "check"),
+        ("import_home", _("导入导出"), "list"),
         ("me", _("我的结对"), "user"),
     ],
     Role.PRINCIPAL: [

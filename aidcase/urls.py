@@ -25,5 +25,6 @@ urlpatterns = [
     path("", include("visits.office_urls")),
     path("", include("students.urls")),
     path("", include("pairing.urls")),
+    path("", include("aidcase.import_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,344 @@
+"""Pairings as a spreadsheet (结对名单): import and export with DESIGN's headers."""
+
+import bisect
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from aidcase.spreadsheets import (
+    Column,
+    Plan,
+    RowChange,
+    RowError,
+    Table,
+    choice,
+    code,
+    date,
+    duplicate_keys,
+    records,
+    text,
+)
+from pairing.models import Pairing
+from students.models import (
+    Category,
+    Identification,
+    Profile,
+    School,
+    Semester,
+    Student,
+)
+from students.resources import CATEGORY_NAMES
+
+KEY_COLUMNS = "工号、学籍号、类别、开始日期"
+# The first name of each category in CATEGORY_NAMES (留守, 贫困, 学困, 问题): cells are written
+# in the sheet's language whatever the page's language, so that an export reads back.
+CATEGORY_CELLS = {category.value: name for name, category in reversed(CATEGORY_NAMES.items())}
+
+# (teacher id, student id, category, start): a pairing's natural key.
+Key = tuple[int, int, str, dt.date]
+
+
+class PairingsSheet:
+    kind = "pairings"
+    title = gettext_lazy("结对名单")
+    notes = gettext_lazy(
+        "每行一个结对：一名教师、一名学生、一个类别。学生须在开始日期所在学期已认定为该类别。"
+        "同一工号、学籍号、类别和开始日期的结对再次导入时只更新结束日期和学科；"
+        "结束日期留空不会重新开启已结束的结对。"
+    )
+    columns = (
+        Column("工号", "staff_number", True, code, gettext_lazy("帮扶教师的工号")),
+        Column("学籍号", "student_no", True, code),
+        Column(
+            "类别",
+            "category",
+            True,
+            choice(CATEGORY_NAMES, label=gettext_lazy("类别")),
+            gettext_lazy("留守、贫困、学困 或 问题，每行一个"),
+        ),
+        Column("开始日期", "start", True, date, gettext_lazy("如 2025-09-01")),
+        Column(
+            "结束日期",
+            "end",
+            False,
+            date,
+            gettext_lazy("结对结束时填写；导入的结束原因记为“其他”"),
+        ),
+        Column(
+            "学科",
+            "subject",
+            False,
+            lambda value: text(value, max_length=20),
+            gettext_lazy("仅学困结对可填，如 数学；留空为总分"),
+        ),
+    )
+
+    def plan(self, table: Table, *, school: School, semester: Semester | None, by: Any) -> Plan:
+        plan = Plan(kind=self.kind)
+        errors = plan.errors
+        read = list(records(table, self.columns, errors))
+        if errors and errors[0].row == 1:
+            return plan
+        present = set(table.headers)
+        duplicate_keys(
+            (
+                (n, (r["staff_number"].lower(), r["student_no"], r["category"], r["start"]))
+                for n, r, _ok in read
+                if all(r.get(k) for k in ("staff_number", "student_no", "category", "start"))
+            ),
+            column=KEY_COLUMNS,
+            errors=errors,
+        )
+        rows = [(n, r) for n, r, ok in read if ok]
+
+        # Everything the checks need, fetched once for the whole file.
+        staff = {
+            username.lower(): (pk, active)
+            for pk, username, active in Profile.objects.filter(school=school).values_list(
+                "user_id", "user__username", "user__is_active"
+            )
+        }
+        unknown_staff = {r["staff_number"].lower() for _n, r in rows} - set(staff)
+        staff_elsewhere = set(
+            get_user_model()
+            .objects.annotate(lowered=Lower("username"))
+            .filter(lowered__in=unknown_staff)
+            .values_list("lowered", flat=True)
+        )
+        students = dict(Student.objects.filter(school=school).values_list("student_no", "pk"))
+        unknown_students = {r["student_no"] for _n, r in rows} - set(students)
+        students_elsewhere = set(
+            Student.objects.filter(student_no__in=unknown_students).values_list(
+                "student_no", flat=True
+            )
+        )
+        semesters = list(Semester.objects.filter(school=school).order_by("start"))
+        starts = [s.start for s in semesters]
+        # A pairing may have been made while the student was at another school: it is found
+        # by its student as well as by its school.
+        existing: dict[Key, Pairing] = {
+            (p.teacher_id, p.student_id, p.category, p.start): p
+            for p in Pairing.objects.filter(Q(school=school) | Q(student__school=school)).only(
+                "teacher", "student", "category", "start", "end", "end_reason", "subject"
+            )
+        }
+
+        def semester_of(day: dt.date) -> Semester | None:
+            """The latest semester that has started by the day, as category_identified says."""
+            index = bisect.bisect_right(starts, day)
+            return semesters[index - 1] if index else None
+
+        needed = {s.pk for _n, r in rows if (s := semester_of(r["start"])) is not None}
+        identified = set(
+            Identification.objects.filter(
+                student__school=school,
+                semester_id__in=needed,
+                state=Identification.State.APPROVED,
+            ).values_list("student_id", "semester_id", "category")
+        )
+
+        keyed: list[tuple[int, dict[str, Any], Key]] = []
+        for number, row in rows:
+            teacher = staff.get(row["staff_number"].lower())
+            student_id = students.get(row["student_no"])
+            if teacher is None:
+                message = (
+                    _("该工号属于其他学校的账号")
+                    if row["staff_number"].lower() in staff_elsewhere
+                    else _("本校没有这个工号的教师")
+                )
+                errors.append(RowError(number, "工号", message))
+            if student_id is None:
+                message = (
+                    _("该学籍号属于其他学校的学生")
+                    if row["student_no"] in students_elsewhere
+                    else _("本校没有这个学籍号的学生")
+                )
+                errors.append(RowError(number, "学籍号", message))
+            if row.get("end") and row["end"] < row["start"]:
+                errors.append(RowError(number, "结束日期", _("结束日期不能早于开始日期")))
+            if row.get("subject") and row["category"] != Category.STRUGGLING:
+                errors.append(RowError(number, "学科", _("只有学困结对可以填写学科")))
+            if teacher is None or student_id is None:
+                continue
+            key = (teacher[0], student_id, row["category"], row["start"])
+            keyed.append((number, row, key))
+            if key in existing:
+                continue
+            if not teacher[1]:
+                errors.append(RowError(number, "工号", _("该教师账号已停用，不能新建结对")))
+            term = semester_of(row["start"])
+            if term is None or (student_id, term.pk, row["category"]) not in identified:
+                errors.append(
+                    RowError(
+                        number,
+                        "类别",
+                        _("该学生在开始日期所在学期未被认定为“%(category)s”，请先完成类别认定")
+                        % {"category": Category(row["category"]).label},
+                    )
+                )
+
+        self._check_open(keyed, existing, errors)
+
+        for number, row, key in keyed:
+            pairing = existing.get(key)
+            if pairing is None:
+                plan.changes.append(RowChange(number, self._label(row), "new"))
+                continue
+            changed = self._changed(pairing, row, present)
+            action = "changed" if changed else "unchanged"
+            plan.changes.append(RowChange(number, self._label(row), action, changed))
+
+        if errors:
+            plan.changes = []
+            return plan
+
+        def apply() -> dict[str, int]:
+            return self._apply(
+                school=school, keyed=keyed, existing=existing, present=present, by=by
+            )
+
+        plan.apply = apply
+        return plan
+
+    @staticmethod
+    def _label(row: dict[str, Any]) -> str:
+        return " ".join(
+            (
+                row["staff_number"],
+                row["student_no"],
+                CATEGORY_CELLS[row["category"]],
+                row["start"].isoformat(),
+            )
+        )
+
+    @staticmethod
+    def _changed(pairing: Pairing, row: dict[str, Any], present: set[str]) -> list[str]:
+        """The columns that change an existing pairing. A blank 结束日期 leaves the pairing
+        as it is: a pairing that has ended is not opened again by an older file."""
+        changed = []
+        if row.get("end") and row["end"] != pairing.end:
+            changed.append("结束日期")
+        if "学科" in present and (row.get("subject") or "") != pairing.subject:
+            changed.append("学科")
+        return changed
+
+    @staticmethod
+    def _check_open(
+        keyed: list[tuple[int, dict[str, Any], Key]],
+        existing: dict[Key, Pairing],
+        errors: list[RowError],
+    ) -> None:
+        """At most one open pairing per teacher, student and category once the file is in
+        (the database's one_open_pairing): open pairings the file leaves open, and new rows
+        without an end date."""
+        ending = {key for _n, row, key in keyed if row.get("end") and key in existing}
+        open_now: dict[tuple[int, int, str], dt.date] = {
+            key[:3]: key[3] for key, p in existing.items() if p.end is None and key not in ending
+        }
+        opened: dict[tuple[int, int, str], tuple[int, dt.date]] = {}
+        for number, row, key in keyed:
+            if row.get("end") or key in existing:
+                continue
+            triple = key[:3]
+            if triple in open_now:
+                errors.append(
+                    RowError(
+                        number,
+                        "开始日期",
+                        _(
+                            "该教师与该学生在此类别下已有进行中的结对（开始日期 %(start)s），"
+                            "请先填写那个结对的结束日期"
+                        )
+                        % {"start": open_now[triple].isoformat()},
+                    )
+                )
+            elif triple in opened and opened[triple][1] == key[3]:
+                continue  # the same key twice, reported as such
+            elif triple in opened:
+                errors.append(
+                    RowError(
+                        number,
+                        "开始日期",
+                        _("与第 %(row)s 行都是进行中的结对：同一教师、学生和类别只能有一个")
+                        % {"row": opened[triple][0]},
+                    )
+                )
+            else:
+                opened[triple] = (number, key[3])
+
+    @transaction.atomic
+    def _apply(
+        self,
+        *,
+        school: School,
+        keyed: list[tuple[int, dict[str, Any], Key]],
+        existing: dict[Key, Pairing],
+        present: set[str],
+        by: Any,
+    ) -> dict[str, int]:
+        now = timezone.now()
+        creations: list[Pairing] = []
+        changed: list[Pairing] = []
+        for _number, row, key in keyed:
+            pairing = existing.get(key)
+            if pairing is None:
+                creations.append(
+                    Pairing(
+                        school=school,
+                        teacher_id=key[0],
+                        student_id=key[1],
+                        category=key[2],
+                        start=key[3],
+                        end=row.get("end"),
+                        # The file does not say why a pairing ended; "other" claims nothing
+                        # (left_category would tell the reports something nobody said).
+                        end_reason=Pairing.EndReason.OTHER if row.get("end") else "",
+                        subject=row.get("subject") or "",
+                        created_by=by,
+                    )
+                )
+                continue
+            if not self._changed(pairing, row, present):
+                continue
+            if row.get("end"):
+                pairing.end = row["end"]
+                pairing.end_reason = pairing.end_reason or Pairing.EndReason.OTHER
+            if "学科" in present:
+                pairing.subject = row.get("subject") or ""
+            pairing.updated_at = now
+            changed.append(pairing)
+        # Ends first: a row may end an open pairing that a new row of the file replaces.
+        if changed:
+            Pairing.objects.bulk_update(
+                changed, ["end", "end_reason", "subject", "updated_at"], batch_size=1000
+            )
+        Pairing.objects.bulk_create(creations, batch_size=1000)
+        return {"new": len(creations), "changed": len(changed)}
+
+    def export_rows(self, *, school: School) -> Iterable[list[Any]]:
+        """The school's pairings, ended ones included, with the same headers as the import."""
+        pairings = (
+            Pairing.objects.filter(school=school)
+            .order_by("teacher__username", "student__student_no", "category", "start")
+            .values_list(
+                "teacher__username", "student__student_no", "category", "start", "end", "subject"
+            )
+        )
+        for username, student_no, category, start, end, subject in pairings:
+            yield [
+                username,
+                student_no,
+                CATEGORY_CELLS[category],
+                start,
+                end,
+                subject,
+            ]

@@ -1,0 +1,722 @@
+"""The students roster as a spreadsheet (学生名册): import and export with DESIGN's headers."""
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher, make_password
+from django.db import transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from aidcase.spreadsheets import (
+    CellError,
+    Column,
+    Plan,
+    RowChange,
+    RowError,
+    Table,
+    choice,
+    code,
+    date,
+    duplicate_keys,
+    integer,
+    records,
+    text,
+    yes_no,
+)
+from students import idcard
+from students.models import (
+    Category,
+    Cohort,
+    Identification,
+    Profile,
+    Role,
+    School,
+    SchoolClass,
+    Semester,
+    Student,
+)
+from students.selectors import current_semester, semester_code_for
+from students.services import one_time_password, semester_create
+
+# The names schools write in their sheets (DESIGN "Category names accepted in sheets").
+CATEGORY_NAMES = {
+    "留守": Category.LEFT_BEHIND,
+    "留守学生": Category.LEFT_BEHIND,
+    "贫困": Category.POOR,
+    "家庭经济困难": Category.POOR,
+    "家庭经济困难学生": Category.POOR,
+    "建档立卡": Category.POOR,
+    "学困": Category.STRUGGLING,
+    "学习困难": Category.STRUGGLING,
+    "学习困难学生": Category.STRUGGLING,
+    "问题": Category.PROBLEM,
+    "问题学生": Category.PROBLEM,
+}
+# Sheets are Chinese whatever the page's language, so that an export always re-imports.
+SOURCE_NAMES = {
+    "建档立卡": Identification.Source.REGISTERED_POOR,
+    "民政低保": Identification.Source.SUBSISTENCE,
+    "学校认定": Identification.Source.SCHOOL,
+    "其他": Identification.Source.OTHER,
+}
+GENDER_NAMES = {"男": Student.Gender.MALE, "女": Student.Gender.FEMALE}
+CATEGORY_SHEET_NAMES = {
+    Category.LEFT_BEHIND: "留守",
+    Category.POOR: "贫困",
+    Category.STRUGGLING: "学困",
+    Category.PROBLEM: "问题",
+}
+CATEGORY_SEPARATORS = ("、", ",", "，", ";", "；", "/", " ")
+
+
+def categories(value: Any) -> list[str]:
+    """One or several categories joined by 、 (commas and spaces are forgiven)."""
+    raw = str(value)
+    for separator in CATEGORY_SEPARATORS[1:]:
+        raw = raw.replace(separator, CATEGORY_SEPARATORS[0])
+    found: list[str] = []
+    for name in filter(None, (part.strip() for part in raw.split(CATEGORY_SEPARATORS[0]))):
+        if name not in CATEGORY_NAMES:
+            raise CellError(
+                _("无法识别的类别“%(name)s”，可填：留守、贫困、学困、问题") % {"name": name}
+            )
+        if CATEGORY_NAMES[name] not in found:
+            found.append(CATEGORY_NAMES[name])
+    return found
+
+
+def _id_number(value: Any) -> str:
+    """Normalised here; checked once per row in plan(), together with the birth date."""
+    return idcard.normalize(text(value, max_length=40))
+
+
+def _text(length: int) -> Any:
+    return lambda value: text(value, max_length=length)
+
+
+# The student's own fields, in the order of DESIGN's headers; (header, model field).
+FIELD_COLUMNS = (
+    ("姓名", "name"),
+    ("性别", "gender"),
+    ("出生日期", "birth_date"),
+    ("身份证号", "id_number"),
+    ("监护人", "guardian_name"),
+    ("监护人关系", "guardian_relation"),
+    ("监护人电话", "guardian_phone"),
+    ("家庭住址", "address"),
+    ("父母务工地", "parents_workplace"),
+    ("是否寄宿", "boarding"),
+)
+
+
+class StudentsSheet:
+    kind = "students"
+    title = gettext_lazy("学生名册")
+    notes = gettext_lazy(
+        "每行一名学生，包括不属于帮扶对象的学生（年级平均分需要全部学生的成绩）。"
+        "类别为空表示不是帮扶对象；类别按导入所选学期认定（默认为当前学期）。"
+    )
+    columns = (
+        Column("学籍号", "student_no", True, code, gettext_lazy("学生的学籍号，全县唯一")),
+        Column("姓名", "name", True, _text(40)),
+        Column(
+            "性别",
+            "gender",
+            True,
+            choice(GENDER_NAMES, label=gettext_lazy("性别")),
+            gettext_lazy("男 或 女"),
+        ),
+        Column("出生日期", "birth_date", True, date, gettext_lazy("如 2012-03-15")),
+        Column(
+            "入学年份",
+            "entry_year",
+            True,
+            lambda v: integer(v, low=1990, high=2100),
+            gettext_lazy("如 2024，即该生所在的级"),
+        ),
+        Column("班级", "class_name", True, _text(40), gettext_lazy("如 七年级(1)班")),
+        Column(
+            "身份证号",
+            "id_number",
+            False,
+            _id_number,
+            gettext_lazy("18 位，须与出生日期一致；页面上只显示部分号码"),
+        ),
+        Column("年级", "grade", False, _text(20), gettext_lazy("仅供参考，不导入")),
+        Column(
+            "类别",
+            "categories",
+            False,
+            categories,
+            gettext_lazy("留守、贫困、学困、问题，多个用“、”分隔；非帮扶对象留空"),
+        ),
+        Column(
+            "认定来源",
+            "source",
+            False,
+            choice(SOURCE_NAMES, label=gettext_lazy("认定来源")),
+            gettext_lazy("建档立卡、民政低保、学校认定 或 其他；留空为学校认定"),
+        ),
+        Column("监护人", "guardian_name", False, _text(40)),
+        Column("监护人关系", "guardian_relation", False, _text(20)),
+        Column("监护人电话", "guardian_phone", False, _text(20)),
+        Column("家庭住址", "address", False, _text(200)),
+        Column("父母务工地", "parents_workplace", False, _text(100)),
+        Column("是否寄宿", "boarding", False, yes_no, gettext_lazy("是 或 否")),
+    )
+
+    def plan(self, table: Table, *, school: School, semester: Semester | None, by: Any) -> Plan:
+        plan = Plan(kind=self.kind)
+        errors = plan.errors
+        read = list(records(table, self.columns, errors))
+        if errors and errors[0].row == 1:
+            return plan
+        present = set(table.headers)
+        duplicate_keys(
+            ((n, r["student_no"]) for n, r, _ok in read if r.get("student_no")),
+            column="学籍号",
+            errors=errors,
+        )
+        rows = [(n, r) for n, r, ok in read if ok]
+        for number, row, _ok in read:
+            if row.get("id_number"):
+                problems = idcard.problems(row["id_number"], birth=row.get("birth_date"))
+                errors.extend(RowError(number, "身份证号", p) for p in problems)
+
+        keys = [r["student_no"] for _n, r in rows]
+        existing = {
+            s.student_no: s
+            for s in Student.objects.filter(school=school).select_related("cohort", "school_class")
+        }
+        elsewhere = set(
+            Student.objects.filter(student_no__in=[k for k in keys if k not in existing])
+            .exclude(school=school)
+            .values_list("student_no", flat=True)
+        )
+        for number, row in rows:
+            if row["student_no"] in elsewhere:
+                errors.append(RowError(number, "学籍号", _("该学籍号已属于其他学校的学生")))
+
+        cohorts = {c.entry_year: c for c in Cohort.objects.filter(school=school)}
+        classes = {
+            (c.cohort.entry_year, c.name): c
+            for c in SchoolClass.objects.filter(school=school).select_related("cohort")
+        }
+        new_classes = sorted({(r["entry_year"], r["class_name"]) for _n, r in rows} - set(classes))
+        for year, name in new_classes:
+            plan.creates.append(_("班级：%(year)s级 %(name)s") % {"year": year, "name": name})
+
+        wants_categories = any(r.get("categories") for _n, r in rows)
+        target = semester or current_semester(school=school, on=timezone.localdate())
+        new_semester_code = None
+        if wants_categories and target is None:
+            new_semester_code = semester_code_for(timezone.localdate())
+            plan.creates.append(_("学期：%(code)s") % {"code": new_semester_code})
+        identified: set[tuple[str, str]] = set()
+        if target is not None:
+            identified = set(
+                Identification.objects.filter(
+                    semester=target,
+                    student__school=school,
+                    state=Identification.State.APPROVED,
+                ).values_list("student__student_no", "category")
+            )
+
+        for number, row in rows:
+            values = self._values(row, present)
+            student = existing.get(row["student_no"])
+            wanted = [
+                c for c in row.get("categories") or [] if (row["student_no"], c) not in identified
+            ]
+            if student is None:
+                plan.changes.append(RowChange(number, row["student_no"], "new"))
+                continue
+            changed = [
+                header
+                for header, attr in FIELD_COLUMNS
+                if attr in values and getattr(student, attr) != values[attr]
+            ]
+            if student.cohort.entry_year != row["entry_year"]:
+                changed.append("入学年份")
+            current_class = student.school_class.name if student.school_class else None
+            if current_class != row["class_name"] or "入学年份" in changed:
+                changed.append("班级")
+            if wanted:
+                changed.append("类别")
+            plan.changes.append(
+                RowChange(number, row["student_no"], "changed" if changed else "unchanged", changed)
+            )
+
+        if errors:
+            plan.changes = []
+            plan.creates = []
+            return plan
+
+        touched = {c.key for c in plan.changes if c.action != "unchanged"}
+
+        def apply() -> dict[str, int]:
+            return self._apply(
+                school=school,
+                rows=[(n, r) for n, r in rows if r["student_no"] in touched],
+                present=present,
+                existing=existing,
+                cohorts=cohorts,
+                classes=classes,
+                target=target,
+                new_semester_code=new_semester_code,
+                identified=identified,
+                by=by,
+            )
+
+        plan.apply = apply
+        return plan
+
+    @staticmethod
+    def _values(row: dict[str, Any], present: set[str]) -> dict[str, Any]:
+        """The model fields the file sets: a column that is absent leaves its field alone; a
+        blank cell in a present column clears it."""
+        values: dict[str, Any] = {}
+        for header, attr in FIELD_COLUMNS:
+            if header not in present:
+                continue
+            value = row.get(attr)
+            if attr == "boarding":
+                values[attr] = bool(value)
+            else:
+                values[attr] = value if value is not None else ""
+        return values
+
+    @transaction.atomic
+    def _apply(
+        self,
+        *,
+        school: School,
+        rows: list[tuple[int, dict[str, Any]]],
+        present: set[str],
+        existing: dict[str, Student],
+        cohorts: dict[int, Cohort],
+        classes: dict[tuple[int, str], SchoolClass],
+        target: Semester | None,
+        new_semester_code: str | None,
+        identified: set[tuple[str, str]],
+        by: Any,
+    ) -> dict[str, int]:
+        for year in sorted({r["entry_year"] for _n, r in rows} - set(cohorts)):
+            cohorts[year] = Cohort.objects.create(school=school, entry_year=year)
+        for year, name in sorted(
+            {(r["entry_year"], r["class_name"]) for _n, r in rows} - set(classes)
+        ):
+            classes[(year, name)] = SchoolClass.objects.create(
+                school=school, cohort=cohorts[year], name=name
+            )
+        if new_semester_code:
+            target = semester_create(school=school, code=new_semester_code)
+
+        now = timezone.now()
+        creations: list[Student] = []
+        changed: list[Student] = []
+        update_fields = {"cohort", "school_class", "updated_at"}
+        ids: dict[str, int] = {}
+        for _number, row in rows:
+            values = self._values(row, present)
+            values["cohort"] = cohorts[row["entry_year"]]
+            values["school_class"] = classes[(row["entry_year"], row["class_name"])]
+            student = existing.get(row["student_no"])
+            if student is None:
+                creations.append(
+                    Student(school=school, student_no=row["student_no"], updated_at=now, **values)
+                )
+                continue
+            for attr, value in values.items():
+                setattr(student, attr, value)
+            student.updated_at = now
+            update_fields.update(values)
+            changed.append(student)
+            ids[student.student_no] = student.pk
+        # Both backends return the new primary keys, so no query is needed to find them.
+        for student in Student.objects.bulk_create(creations, batch_size=1000):
+            ids[student.student_no] = student.pk
+        if changed:
+            Student.objects.bulk_update(changed, sorted(update_fields), batch_size=1000)
+
+        new_identifications = []
+        if target is not None:
+            proposed = {
+                (i.student_id, i.category): i
+                for i in Identification.objects.filter(
+                    semester=target, state=Identification.State.PROPOSED, student__school=school
+                )
+            }
+            approving = []
+            for _number, row in rows:
+                source = row.get("source") or Identification.Source.SCHOOL
+                for category in row.get("categories") or []:
+                    if (row["student_no"], category) in identified:
+                        continue
+                    pending = proposed.get((ids[row["student_no"]], category))
+                    if pending is not None:
+                        pending.state = Identification.State.APPROVED
+                        pending.approved_by, pending.approved_at = by, now
+                        approving.append(pending)
+                        continue
+                    new_identifications.append(
+                        Identification(
+                            student_id=ids[row["student_no"]],
+                            semester=target,
+                            category=category,
+                            source=source,
+                            state=Identification.State.APPROVED,
+                            proposed_by=by,
+                            approved_by=by,
+                            approved_at=now,
+                        )
+                    )
+            Identification.objects.bulk_create(new_identifications, batch_size=1000)
+            if approving:
+                Identification.objects.bulk_update(
+                    approving, ["state", "approved_by", "approved_at"], batch_size=1000
+                )
+        return {
+            "new": len(creations),
+            "changed": len(changed),
+            "identifications": len(new_identifications),
+        }
+
+    def export_rows(
+        self, *, students: Iterable[Student], semester: Semester | None
+    ) -> Iterable[list[Any]]:
+        """Rows for the students given (already scoped by the caller), categories of the
+        semester; the same headers as the import, so that export → import changes nothing."""
+        categories_of: dict[int, list[str]] = {}
+        sources: dict[int, str] = {}
+        if semester is not None:
+            for student_id, category, source in Identification.objects.filter(
+                semester=semester, state=Identification.State.APPROVED
+            ).values_list("student_id", "category", "source"):
+                categories_of.setdefault(student_id, []).append(category)
+                sources[student_id] = source
+        source_names: dict[str, str] = {code: name for name, code in SOURCE_NAMES.items()}
+        gender_names: dict[str, str] = {code: name for name, code in GENDER_NAMES.items()}
+        for s in students:
+            cats = sorted(categories_of.get(s.pk, []), key=list(Category.values).index)
+            yield [
+                s.student_no,
+                s.name,
+                gender_names[s.gender],
+                s.birth_date,
+                s.cohort.entry_year,
+                s.school_class.name if s.school_class else "",
+                s.id_number,
+                "",
+                "、".join(CATEGORY_SHEET_NAMES[Category(c)] for c in cats),
+                source_names[sources[s.pk]] if s.pk in sources else "",
+                s.guardian_name,
+                s.guardian_relation,
+                s.guardian_phone,
+                s.address,
+                s.parents_workplace,
+                "是" if s.boarding else "否",
+            ]
+
+
+# One-time passwords are 12 random characters (about 69 bits), not chosen by a person: a
+# dictionary or brute-force attack on their hash is hopeless even with few PBKDF2 rounds. With
+# the full 1.5 million rounds an import of 200 teachers would spend two minutes hashing; with
+# these it spends a second. Django re-hashes with the full count at the first login
+# (PBKDF2PasswordHasher.must_update), and the password is changed then anyway.
+ONE_TIME_PASSWORD_ITERATIONS = 10_000
+CLASS_IN_COHORT_RE = re.compile(r"^(\d{4})\s*级\s*(.+)$")
+
+
+def _one_time_hash(password: str) -> str:
+    hasher = get_hasher()
+    if isinstance(hasher, PBKDF2PasswordHasher):
+        return hasher.encode(password, hasher.salt(), iterations=ONE_TIME_PASSWORD_ITERATIONS)
+    return make_password(password)
+
+
+def _class_label(school_class: SchoolClass, *, ambiguous: set[str]) -> str:
+    """A class's name, with its cohort in front when another cohort has a class of that name."""
+    if school_class.name in ambiguous:
+        return f"{school_class.cohort.entry_year}级{school_class.name}"
+    return school_class.name
+
+
+# The teacher's profile fields, in the order of DESIGN's headers; (header, Profile field).
+TEACHER_FIELD_COLUMNS = (("姓名", "name"), ("手机号", "phone"), ("任教学科", "subjects"))
+
+
+class TeachersSheet:
+    kind = "teachers"
+    title = gettext_lazy("教师名单")
+    notes = gettext_lazy(
+        "每行一名教师，工号即登录账号。新教师获得一次性密码（导入后只提供一次），"
+        "首次登录时必须修改。已有教师按工号更新姓名、手机号和任教学科，密码不变。"
+        "“是否班主任”填“是”时，“班级”填所带班级的名称；填“否”会取消其班主任身份；"
+        "留空则不改变。"
+    )
+    columns = (
+        Column(
+            "工号", "staff_number", True, code, gettext_lazy("教师的工号，即登录账号，全县唯一")
+        ),
+        Column("姓名", "name", True, _text(40)),
+        Column("手机号", "phone", False, _text(20)),
+        Column("任教学科", "subjects", False, _text(100), gettext_lazy("如 语文、数学")),
+        Column("是否班主任", "homeroom", False, yes_no, gettext_lazy("是 或 否")),
+        Column(
+            "班级",
+            "class_name",
+            False,
+            _text(40),
+            gettext_lazy(
+                "班主任所带班级的名称，如 七年级(1)班；不同年级有同名班级时写明年级，"
+                "如 2024级七年级(1)班"
+            ),
+        ),
+    )
+
+    def plan(self, table: Table, *, school: School, semester: Semester | None, by: Any) -> Plan:
+        plan = Plan(kind=self.kind)
+        errors = plan.errors
+        read = list(records(table, self.columns, errors))
+        if errors and errors[0].row == 1:
+            return plan
+        present = set(table.headers)
+        # Usernames are unique regardless of case (staff_create), so 工号 are compared so too.
+        duplicate_keys(
+            ((n, r["staff_number"].lower()) for n, r, _ok in read if r.get("staff_number")),
+            column="工号",
+            errors=errors,
+        )
+        rows = [(n, r) for n, r, ok in read if ok]
+
+        staff = {
+            p.user.username.lower(): p
+            for p in Profile.objects.filter(school=school).select_related("user")
+        }
+        unknown = {r["staff_number"].lower() for _n, r in rows} - set(staff)
+        taken = set(
+            get_user_model()
+            .objects.annotate(lowered=Lower("username"))
+            .filter(lowered__in=unknown)
+            .values_list("lowered", flat=True)
+        )
+        classes = list(SchoolClass.objects.filter(school=school).select_related("cohort"))
+        by_name: dict[str, list[SchoolClass]] = {}
+        for school_class in classes:
+            by_name.setdefault(school_class.name, []).append(school_class)
+        headed: dict[int, list[SchoolClass]] = {}
+        for school_class in classes:
+            if school_class.homeroom_teacher_id:
+                headed.setdefault(school_class.homeroom_teacher_id, []).append(school_class)
+
+        assignments: dict[int, SchoolClass] = {}  # row → the class it makes the row's teacher head
+        claimed: dict[int, int] = {}  # class → the row that claims it
+        for number, row in rows:
+            key = row["staff_number"].lower()
+            profile = staff.get(key)
+            if profile is None and key in taken:
+                errors.append(RowError(number, "工号", _("该工号已被其他学校使用")))
+            elif profile is not None and profile.role != Role.TEACHER:
+                errors.append(
+                    RowError(number, "工号", _("该工号已是本校资助办或校长的账号，不能用作教师"))
+                )
+            homeroom = self._homeroom(row)
+            class_name = row.get("class_name")
+            if homeroom and not class_name:
+                errors.append(RowError(number, "班级", _("班主任须填写所带班级")))
+            elif homeroom is False and class_name:
+                errors.append(RowError(number, "班级", _("“是否班主任”为“否”时，班级应留空")))
+            elif homeroom and class_name:
+                found, problem = self._find_class(class_name, by_name)
+                if found is None:
+                    errors.append(RowError(number, "班级", problem))
+                elif found.pk in claimed:
+                    errors.append(
+                        RowError(
+                            number,
+                            "班级",
+                            _("与第 %(row)s 行是同一个班级：一个班级只有一位班主任")
+                            % {"row": claimed[found.pk]},
+                        )
+                    )
+                else:
+                    claimed[found.pk] = number
+                    assignments[number] = found
+
+        for number, row in rows:
+            profile = staff.get(row["staff_number"].lower())
+            if profile is None:
+                plan.changes.append(RowChange(number, row["staff_number"], "new"))
+                continue
+            changed = [
+                header
+                for header, attr in TEACHER_FIELD_COLUMNS
+                if header in present and getattr(profile, attr) != (row.get(attr) or "")
+            ]
+            heads = headed.get(profile.user_id, [])
+            homeroom = self._homeroom(row)
+            if homeroom is not None and homeroom != bool(heads):
+                changed.append("是否班主任")
+            if number in assignments and assignments[number] not in heads:
+                changed.append("班级")
+            plan.changes.append(
+                RowChange(
+                    number, profile.user.username, "changed" if changed else "unchanged", changed
+                )
+            )
+
+        if errors:
+            plan.changes = []
+            return plan
+
+        def apply() -> dict[str, Any]:
+            return self._apply(
+                school=school,
+                rows=rows,
+                present=present,
+                staff=staff,
+                classes=classes,
+                assignments=assignments,
+                changed_rows=plan.count("changed"),
+            )
+
+        plan.apply = apply
+        return plan
+
+    @staticmethod
+    def _homeroom(row: dict[str, Any]) -> bool | None:
+        """Whether the row makes its teacher a homeroom teacher: 是否班主任 when it is filled
+        in, otherwise a class named means yes, and nothing means leave it as it is."""
+        if row.get("homeroom") is not None:
+            return bool(row["homeroom"])
+        return True if row.get("class_name") else None
+
+    @staticmethod
+    def _find_class(
+        name: str, by_name: dict[str, list[SchoolClass]]
+    ) -> tuple[SchoolClass | None, str]:
+        found = by_name.get(name, [])
+        if len(found) == 1:
+            return found[0], ""
+        if len(found) > 1:
+            years = sorted(c.cohort.entry_year for c in found)
+            return None, _("本校有多个年级都有班级“%(name)s”，请写明年级，如“%(example)s”") % {
+                "name": name,
+                "example": f"{years[-1]}级{name}",
+            }
+        match = CLASS_IN_COHORT_RE.match(name)
+        if match:
+            year, short = int(match[1]), match[2].strip()
+            for school_class in by_name.get(short, []):
+                if school_class.cohort.entry_year == year:
+                    return school_class, ""
+        return None, _("本校没有班级“%(name)s”，请先在班级管理或学生名册中建立") % {"name": name}
+
+    @transaction.atomic
+    def _apply(
+        self,
+        *,
+        school: School,
+        rows: list[tuple[int, dict[str, Any]]],
+        present: set[str],
+        staff: dict[str, Profile],
+        classes: list[SchoolClass],
+        assignments: dict[int, SchoolClass],
+        changed_rows: int,
+    ) -> dict[str, Any]:
+        user_model = get_user_model()
+        now = timezone.now()
+        passwords: list[tuple[str, str, str]] = []
+        users: dict[int, Any] = {}  # row → its user
+        new_users = []
+        new_profiles = []
+        changed: list[Profile] = []
+        for number, row in rows:
+            profile = staff.get(row["staff_number"].lower())
+            if profile is None:
+                password = one_time_password()
+                passwords.append((row["staff_number"], row["name"], password))
+                user = user_model(
+                    username=row["staff_number"], password=_one_time_hash(password), date_joined=now
+                )
+                new_users.append(user)
+                new_profiles.append(
+                    Profile(
+                        user=user,
+                        role=Role.TEACHER,
+                        school=school,
+                        name=row["name"],
+                        phone=row.get("phone") or "",
+                        subjects=row.get("subjects") or "",
+                        must_change_password=True,
+                    )
+                )
+                users[number] = user
+                continue
+            users[number] = profile.user
+            values = {
+                attr: row.get(attr) or ""
+                for header, attr in TEACHER_FIELD_COLUMNS
+                if header in present
+            }
+            if any(getattr(profile, attr) != value for attr, value in values.items()):
+                for attr, value in values.items():
+                    setattr(profile, attr, value)
+                changed.append(profile)
+        user_model.objects.bulk_create(new_users, batch_size=500)
+        Profile.objects.bulk_create(new_profiles, batch_size=500)
+        if changed:
+            Profile.objects.bulk_update(changed, ["name", "phone", "subjects"], batch_size=500)
+
+        # Leaving homeroom duty first, then taking up classes: a class given up by one row
+        # and taken by another ends with the one who takes it.
+        heads = {c.pk: c.homeroom_teacher_id for c in classes}
+        for number, row in rows:
+            if self._homeroom(row) is False:
+                for pk, teacher_id in heads.items():
+                    if teacher_id == users[number].pk:
+                        heads[pk] = None
+        for number, school_class in assignments.items():
+            heads[school_class.pk] = users[number].pk
+        moved = [c for c in classes if heads[c.pk] != c.homeroom_teacher_id]
+        for school_class in moved:
+            school_class.homeroom_teacher_id = heads[school_class.pk]
+        if moved:
+            SchoolClass.objects.bulk_update(moved, ["homeroom_teacher"], batch_size=500)
+        return {
+            "new": len(new_users),
+            "changed": changed_rows,
+            "passwords": passwords,
+        }
+
+    def export_rows(self, *, school: School) -> Iterable[list[Any]]:
+        """One row per teacher account of the school, with the first class they head (a class
+        name shared by two cohorts is written with its cohort, as the import asks for)."""
+        classes = list(SchoolClass.objects.filter(school=school).select_related("cohort"))
+        names = [c.name for c in classes]
+        ambiguous = {name for name in names if names.count(name) > 1}
+        first_class: dict[int, SchoolClass] = {}
+        for school_class in classes:  # in the default order: the youngest cohort first
+            if school_class.homeroom_teacher_id:
+                first_class.setdefault(school_class.homeroom_teacher_id, school_class)
+        teachers = (
+            Profile.objects.filter(school=school, role=Role.TEACHER)
+            .select_related("user")
+            .order_by("user__username")
+        )
+        for profile in teachers:
+            heads = first_class.get(profile.user_id)
+            yield [
+                profile.user.username,
+                profile.name,
+                profile.phone,
+                profile.subjects,
+                "是" if heads else "否",  # the sheet's language, whatever the page's
+                _class_label(heads, ambiguous=ambiguous) if heads else "",
+            ]

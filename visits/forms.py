@@ -70,13 +70,6 @@ class LogForm(forms.ModelForm):
         for name in ("study_state", "life_state", "mood"):
             cast(forms.ChoiceField, self.fields[name]).choices = [("", "—"), *State.choices]
 
-    def _post_clean(self) -> None:
-        # The model's own validation needs the pairing, which the service sets.
-        pass
-
-    def kind_field_names(self) -> dict[str, tuple[str, ...]]:
-        return {str(kind): names for kind, names in KIND_FIELDS.items()}
-
 
 class WithdrawForm(forms.Form):
     reason = forms.CharField(label=_("撤回原因"), max_length=200)
@@ -94,6 +87,3 @@ class IncidentForm(forms.ModelForm):
             ("", _("请选择")),
             *IncidentType.choices,
         ]
-
-    def _post_clean(self) -> None:
-        pass

@@ -24,7 +24,7 @@ from students.selectors import identifications_of, student_get_for_user, today
 from visits import services
 from visits.duties import STATUS_ORDER
 from visits.forms import KIND_FIELDS, IncidentForm, LogForm, WithdrawForm
-from visits.models import Kind
+from visits.models import ActivityLog, Incident, Kind
 from visits.photos import photo_file_response, photo_get_for_user
 from visits.selectors import (
     can_record_incident,
@@ -77,7 +77,10 @@ def log_create(request: AuthedRequest) -> HttpResponse:
     pairing = pairing_for_logging(user=request.user, pk=pk)
     kind = request.GET.get("kind")
     initial = {"date": today(), "kind": kind if kind in Kind.values else Kind.TALK}
-    form = LogForm(request.POST or None, request.FILES or None, initial=initial)
+    # An instance with its pairing, so that the model's rules (a date inside the pairing,
+    # items for material aid…) are checked with the fields, in one round.
+    instance = ActivityLog(pairing=pairing, author=request.user)
+    form = LogForm(request.POST or None, request.FILES or None, initial=initial, instance=instance)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -189,7 +192,8 @@ def student_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 @role_required(Role.TEACHER, Role.OFFICE, Role.PRINCIPAL)
 def incident_create(request: AuthedRequest, pk: int) -> HttpResponse:
     student = student_for_incident(user=request.user, pk=pk)
-    form = IncidentForm(request.POST or None, initial={"date": today()})
+    instance = Incident(student=student, recorded_by=request.user)
+    form = IncidentForm(request.POST or None, initial={"date": today()}, instance=instance)
     if request.method == "POST" and form.is_valid():
         try:
             services.incident_create(student=student, by=request.user, **form.cleaned_data)

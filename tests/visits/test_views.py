@@ -1094,3 +1094,25 @@ def test_long_timelines_are_paged_newest_first(office, pairing, student):
     page_two = client.get(f"/students/{student.pk}/?page=2").context["page"]
     assert (len(page_one.object_list), len(page_two.object_list)) == (20, 5)
     assert page_one.object_list[0][0] >= page_two.object_list[0][0]
+
+
+def test_field_and_record_problems_are_reported_together(alice, pairing):
+    # given a material-aid log with no items (a rule of the record) and a negative amount (a
+    # rule of the field), dated before the pairing started (a rule of the record)
+    response = login(alice).post(
+        "/logs/new/",
+        {
+            "pairing": pairing.pk,
+            "kind": "material_aid",
+            "date": (pairing.start - dt.timedelta(days=1)).isoformat(),
+            "channel": "in_person",
+            "content": "送了书包",
+            "aid_amount": "-5",
+        },
+    )
+    # then all three are shown at once, beside their fields, and nothing is saved
+    assert response.status_code == 200
+    assert "日期不在结对期间" in field_errors(response, "date")
+    assert "须填写资助物品" in field_errors(response, "aid_items")
+    assert field_errors(response, "aid_amount")
+    assert not ActivityLog.objects.exists()

@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from assessment.models import Score
 from pairing.models import Pairing
 from students import idcard
 from students.models import (
@@ -272,6 +273,7 @@ def demo_seed(
         _create_calendar(demo)
         _create_logs(demo)
         _create_incidents(demo)
+        _create_scores(demo)
         accounts.extend(_accounts_of(demo))
     return accounts
 
@@ -2104,3 +2106,42 @@ def _incident_day(
         if any_day or (day.weekday() < 5 and not calendar.is_holiday(day)):
             break
     return day
+
+
+DEMO_SUBJECTS = ("语文", "数学", "英语")
+SUBJECT_FULL_MARKS = 120
+
+
+def _create_scores(demo: _DemoSchool) -> None:
+    """Scores for both semesters: 语文, 数学 and 英语 out of 120 and their total, for every
+    student there that semester (the cohort averages need everyone). Each student has an
+    ability that drifts between the semesters; aided students drift a little upwards on
+    average (the aid works, mostly) and struggling ones start lower, so the assessment shows
+    a believable mix of effective and ineffective pairings."""
+    rng = demo.rng("scores")
+    scores: list[Score] = []
+    for pupil in demo.pupils:
+        student = pupil.student
+        assert student is not None  # noqa: S101 — set by _create_students
+        ability = min(0.97, max(0.2, rng.gauss(0.72, 0.12)))
+        if Category.STRUGGLING in pupil.current or Category.STRUGGLING in pupil.previous:
+            ability -= 0.18
+        drift = rng.gauss(0.07 if pupil.current else 0.0, 0.06)
+        for semester, level in ((demo.previous, ability), (demo.current, ability + drift)):
+            if semester is demo.previous and not pupil.in_previous:
+                continue
+            marks = {
+                subject: min(
+                    Decimal(SUBJECT_FULL_MARKS),
+                    max(Decimal(0), Decimal(round(SUBJECT_FULL_MARKS * rng.gauss(level, 0.07)))),
+                )
+                for subject in DEMO_SUBJECTS
+            }
+            scores += [
+                Score(student=student, semester=semester, subject=subject, score=mark)
+                for subject, mark in marks.items()
+            ]
+            scores.append(
+                Score(student=student, semester=semester, subject="", score=sum(marks.values()))
+            )
+    Score.objects.bulk_create(scores, batch_size=1000)

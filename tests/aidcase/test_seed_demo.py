@@ -12,6 +12,8 @@ from django.test import Client
 from django.utils import timezone
 
 from aidcase.demo import GRADES, demo_seed
+from assessment.models import Score
+from assessment.services import assessment_json
 from pairing.models import Pairing, category_identified
 from students import idcard
 from students.models import (
@@ -610,3 +612,18 @@ def test_most_teachers_keep_most_duties_and_a_few_are_sloppy(demo_output):
     rates = sorted(m / o for m, o in kept.values() if o >= 10)
     assert rates[0] < 0.7
     assert rates[len(rates) // 2] >= 0.75
+
+
+def test_scores_feed_an_assessment_with_every_outcome(demo_output):
+    # given the demo's scores: three subjects and their total, for both semesters
+    school = School.objects.get(code="DEMO1")
+    current, previous = Semester.objects.filter(school=school).order_by("-start")[:2]
+    for semester in (current, previous):
+        subjects = set(Score.objects.filter(semester=semester).values_list("subject", flat=True))
+        assert subjects == {"", "语文", "数学", "英语"}
+    assert not Score.objects.filter(score__lt=0).exists()
+    assert not Score.objects.filter(subject="", score__gt=360).exists()
+    # when the current semester is assessed, then effective and ineffective pairings both occur
+    result = assessment_json(school=school, semester=current)
+    statuses = {p["status"] for t in result["teachers"] for p in t["pairings"]}
+    assert {"effective", "ineffective"} <= statuses

@@ -25,6 +25,7 @@ from xml.sax.saxutils import escape
 from openpyxl.utils import get_column_letter
 
 from aidcase.spreadsheets import EXCEL_EPOCH
+from students.resources import StudentsSheet
 
 ROWS = 10_000
 REPEATS = 3
@@ -33,24 +34,8 @@ MAX_RATIO = 4.0
 MIN_ROWS_PER_SECOND = 3_000
 SEMESTER = "2025-2026-1"
 
-HEADERS = [
-    "学籍号",
-    "姓名",
-    "性别",
-    "出生日期",
-    "入学年份",
-    "班级",
-    "身份证号",
-    "年级",
-    "类别",
-    "认定来源",
-    "监护人",
-    "监护人关系",
-    "监护人电话",
-    "家庭住址",
-    "父母务工地",
-    "是否寄宿",
-]
+# The sheet's own columns, in its order: the benchmark file is what a school would send.
+HEADERS = [column.header for column in StudentsSheet.columns]
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程龙吴"
 )

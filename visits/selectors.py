@@ -5,7 +5,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from aidcase.permissions import is_office
@@ -156,17 +156,4 @@ def student_for_incident(*, user: Any, pk: int) -> Student:
 def can_record_incident(*, user: Any, student: Student) -> bool:
     return is_office(user) or (
         student.school_class is not None and student.school_class.homeroom_teacher_id == user.pk
-    )
-
-
-def incidents_visible_to(*, user: Any) -> QuerySet[Incident]:
-    return Incident.objects.filter(student__in=students_visible_to(user=user))
-
-
-def recent_logs_of(*, teacher: Any, limit: int = 5) -> QuerySet[ActivityLog]:
-    return (
-        ActivityLog.objects.filter(author=teacher)
-        .filter(Q(withdrawn_at__isnull=True))
-        .select_related("pairing__student")
-        .order_by("-date", "-created_at")[:limit]
     )

@@ -1,18 +1,28 @@
-"""Fetch → score: the facts of a school's semester from the database, run through the pure
-rules of assessment.scoring."""
+"""Fetch → score → save: the facts of a school's semester from the database, run through the
+pure rules of assessment.scoring, stored as each teacher's sheet, and the sheet's workflow
+(draft → submitted → approved, reopened with a reason)."""
 
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
-from django.db.models import Q
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from assessment import scoring
-from assessment.models import Score
+from assessment.models import QUESTIONS, AssessmentRule, Questionnaire, Score, Sheet, SheetEvent
 from pairing.models import Pairing
 from students.models import School, Semester, Student
 from students.selectors import previous_semester_code
+from visits import duties
 from visits.models import INCIDENT_REASONS, Incident, IncidentType
+from visits.selectors import duty_record_for
 
 
 def _scores(semester: Semester | None) -> dict[str, scoring.Scores]:
@@ -34,16 +44,27 @@ def _scores(semester: Semester | None) -> dict[str, scoring.Scores]:
     }
 
 
-def assessment_results(*, school: School, semester: Semester) -> list[scoring.TeacherResult]:
-    """Every teacher's assessment for the semester, computed from the current records (five
-    queries, however large the school)."""
-    period = scoring.Period(semester.start, semester.end)
-    pairings = (
+def rules_for(*, school: School) -> dict[str, scoring.CategoryRule]:
+    """The school's points and thresholds per category, DESIGN's defaults where it has set
+    none."""
+    rules = dict(scoring.DEFAULT_RULES)
+    for rule in AssessmentRule.objects.filter(school=school):
+        rules[rule.category] = scoring.CategoryRule(rule.points, rule.threshold)
+    return rules
+
+
+def _pairings_in(*, school: School, semester: Semester) -> QuerySet[Pairing]:
+    return (
         Pairing.objects.filter(school=school, start__lte=semester.end)
         .filter(Q(end__isnull=True) | Q(end__gte=semester.start))
-        .select_related("teacher", "student")
         .order_by("teacher__username", "student__student_no", "category", "start")
     )
+
+
+def _assess(
+    *, school: School, semester: Semester, pairings: Iterable[Pairing]
+) -> list[scoring.TeacherResult]:
+    period = scoring.Period(semester.start, semester.end)
     facts = [
         scoring.PairingFacts(
             key=p.pk,
@@ -75,7 +96,15 @@ def assessment_results(*, school: School, semester: Semester) -> list[scoring.Te
         now=_scores(semester),
         before=_scores(previous),
         cohort_of=cohort_of,
+        rules=rules_for(school=school),
     )
+
+
+def assessment_results(*, school: School, semester: Semester) -> list[scoring.TeacherResult]:
+    """Every teacher's assessment for the semester, computed from the current records (a
+    fixed number of queries, however large the school)."""
+    pairings = _pairings_in(school=school, semester=semester).select_related("teacher", "student")
+    return _assess(school=school, semester=semester, pairings=pairings)
 
 
 def assessment_json(*, school: School, semester: Semester) -> dict[str, Any]:
@@ -102,3 +131,293 @@ def assessment_json(*, school: School, semester: Semester) -> dict[str, Any]:
             for teacher in assessment_results(school=school, semester=semester)
         ],
     }
+
+
+# ---------------------------------------------------------------------------------------
+# The stored sheets and their workflow
+
+
+def _score(value: Decimal | None) -> str | None:
+    """A score as written on paper: 98.5, not 98.50."""
+    return None if value is None else f"{value.normalize():f}"
+
+
+def _average(value: Fraction | None) -> str | None:
+    """A cohort average on the sheet: 2 decimals, rounded half up exactly."""
+    return None if value is None else _rounded(value, 2)
+
+
+def _rounded(value: Fraction, places: int) -> str:
+    scaled = value * 10**places
+    whole, rest = divmod(scaled.numerator, scaled.denominator)
+    if 2 * rest >= scaled.denominator:
+        whole += 1
+    return f"{Decimal(whole).scaleb(-places):.{places}f}"
+
+
+def questionnaire_summary(questionnaires: Iterable[Questionnaire]) -> dict[str, Any]:
+    """Issued and answered counts, each question's mean (2 decimals) and the comments."""
+    questionnaires = list(questionnaires)
+    answered = [q for q in questionnaires if q.answered_at is not None]
+    means = []
+    for n in range(len(QUESTIONS)):
+        values = [q.ratings[n] or 0 for q in answered]
+        means.append(_mean(values))
+    overall = _mean([v or 0 for q in answered for v in q.ratings])
+    return {
+        "issued": len(questionnaires),
+        "answered": len(answered),
+        "means": means,
+        "overall": overall,
+        "comments": [q.comment.strip() for q in answered if q.comment.strip()],
+    }
+
+
+def _mean(values: list[int]) -> str | None:
+    return _rounded(Fraction(sum(values), len(values)), 2) if values else None
+
+
+def sheet_contents(*, school: School, semester: Semester) -> dict[str, dict[str, Any]]:
+    """What each teacher's sheet shows, computed from the records: per pairing the student
+    (ID masked), the category, the duty record rule by rule, the ratio with its numbers, the
+    incidents, the status with its reasons and the points; the totals; the questionnaire
+    summary. Keyed by the teacher's username. A fixed number of queries."""
+    pairings = list(
+        _pairings_in(school=school, semester=semester).select_related(
+            "teacher__profile", "student__school_class"
+        )
+    )
+    by_pk = {p.pk: p for p in pairings}
+    results = _assess(school=school, semester=semester, pairings=pairings)
+    rules = rules_for(school=school)
+    record = duty_record_for(
+        pairings=[by_pk[r.facts.key] for t in results for r in t.pairings],  # type: ignore[index]
+        semester=semester,
+    )
+    incidents: dict[int, list[Incident]] = defaultdict(list)
+    for incident in Incident.objects.filter(
+        student__school=school, date__range=(semester.start, semester.end)
+    ).order_by("date", "pk"):
+        incidents[incident.student_id].append(incident)
+    questionnaires: dict[int, list[Questionnaire]] = defaultdict(list)
+    for questionnaire in Questionnaire.objects.filter(semester=semester):
+        questionnaires[questionnaire.pairing_id].append(questionnaire)
+
+    contents = {}
+    with translation.override("zh-hans"):
+        for teacher in results:
+            lines: list[dict[str, Any]] = []
+            own_questionnaires: list[Questionnaire] = []
+            for result in teacher.pairings:
+                pairing = by_pk[result.facts.key]  # type: ignore[index]
+                student = pairing.student
+                statuses = record.get(pairing.pk, [])
+                met, due = duties.completeness(statuses)
+                own_questionnaires += questionnaires[pairing.pk]
+                lines.append(
+                    {
+                        "pairing": pairing.pk,
+                        "student_no": student.student_no,
+                        "student_name": student.name,
+                        "id_number": student.masked_id_number,
+                        "class_name": student.school_class.name if student.school_class else "",
+                        "category": pairing.category,
+                        "subject": pairing.subject,
+                        "start": pairing.start.isoformat(),
+                        "end": pairing.end.isoformat() if pairing.end else None,
+                        "status": str(result.status),
+                        "reasons": result.reasons,
+                        "ratio": scoring.format_ratio(result.ratio.value),
+                        "threshold": f"{rules[pairing.category].threshold:.2f}",
+                        "score_now": _score(result.ratio.score_now),
+                        "average_now": _average(result.ratio.average_now),
+                        "score_before": _score(result.ratio.score_before),
+                        "average_before": _average(result.ratio.average_before),
+                        "points": result.points,
+                        "duties": [
+                            {
+                                "title": str(s.rule.title),
+                                "met": s.met,
+                                "due": s.met + s.missed,
+                                "owed": s.owed,
+                            }
+                            for s in statuses
+                        ],
+                        "duty_met": met,
+                        "duty_due": due,
+                        "incidents": [
+                            {
+                                "date": i.date.isoformat(),
+                                "type": i.type,
+                                "label": str(IncidentType(i.type).label),
+                            }
+                            for i in incidents[student.pk]
+                            if pairing.start <= i.date
+                            and (pairing.end is None or i.date <= pairing.end)
+                        ],
+                    }
+                )
+            first = by_pk[teacher.pairings[0].facts.key]  # type: ignore[index]
+            profile = getattr(first.teacher, "profile", None)
+            statuses_of = [line["status"] for line in lines]
+            contents[teacher.teacher] = {
+                "teacher": {
+                    "id": first.teacher_id,
+                    "username": teacher.teacher,
+                    "name": profile.name if profile else teacher.teacher,
+                },
+                "pairings": lines,
+                "totals": {
+                    "points": teacher.points,
+                    "pairings": len(lines),
+                    "effective": statuses_of.count(scoring.Status.EFFECTIVE),
+                    "ineffective": statuses_of.count(scoring.Status.INEFFECTIVE),
+                    "incomplete": statuses_of.count(scoring.Status.INCOMPLETE),
+                    "duty_met": sum(line["duty_met"] for line in lines),
+                    "duty_due": sum(line["duty_due"] for line in lines),
+                },
+                "questionnaire": questionnaire_summary(own_questionnaires),
+            }
+    return contents
+
+
+def _fill(sheet: Sheet, content: dict[str, Any], *, at: Any) -> None:
+    totals = content["totals"]
+    sheet.content = content
+    sheet.points = totals["points"]
+    sheet.effective = totals["effective"]
+    sheet.ineffective = totals["ineffective"]
+    sheet.incomplete = totals["incomplete"]
+    sheet.computed_at = at
+
+
+@transaction.atomic
+def sheets_compute(*, school: School, semester: Semester, by: User) -> list[Sheet]:
+    """Computes every teacher's sheet from the current records and stores it: new sheets
+    and drafts are (re)written, submitted and approved sheets are left as they are, and the
+    draft of a teacher who no longer has a pairing in the semester is removed. Re-runnable;
+    all or nothing."""
+    if semester.school_id != school.pk:
+        raise ValidationError(_("学期不属于该学校"))
+    contents = sheet_contents(school=school, semester=semester)
+    now = timezone.now()
+    existing = {
+        sheet.teacher.username: sheet
+        for sheet in Sheet.objects.select_for_update()
+        .filter(semester=semester)
+        .select_related("teacher")
+    }
+    Sheet.objects.filter(
+        semester=semester,
+        state=Sheet.State.DRAFT,
+        pk__in=[s.pk for name, s in existing.items() if name not in contents],
+    ).delete()
+    changed, created = [], []
+    for username, content in contents.items():
+        sheet = existing.get(username)
+        if sheet is None:
+            sheet = Sheet(school=school, semester=semester, teacher_id=content["teacher"]["id"])
+            _fill(sheet, content, at=now)
+            created.append(sheet)
+        elif sheet.state == Sheet.State.DRAFT:
+            _fill(sheet, content, at=now)
+            changed.append(sheet)
+    Sheet.objects.bulk_create(created)
+    Sheet.objects.bulk_update(
+        changed, ["content", "points", "effective", "ineffective", "incomplete", "computed_at"]
+    )
+    SheetEvent.objects.bulk_create(
+        SheetEvent(sheet=sheet, action=SheetEvent.Action.COMPUTED, by=by)
+        for sheet in created + changed
+    )
+    return list(Sheet.objects.filter(semester=semester).select_related("teacher__profile"))
+
+
+def _refresh(sheet: Sheet) -> None:
+    content = sheet_contents(school=sheet.school, semester=sheet.semester).get(
+        sheet.teacher.username
+    )
+    if content is None:
+        raise ValidationError(_("该教师本学期已没有结对，不能提交考核表"))
+    _fill(sheet, content, at=timezone.now())
+
+
+def _locked(sheet: Sheet) -> Sheet:
+    return (
+        Sheet.objects.select_for_update()
+        .select_related("school", "semester", "teacher")
+        .get(pk=sheet.pk)
+    )
+
+
+@transaction.atomic
+def sheet_submit(*, sheet: Sheet, by: User, comment: str = "") -> Sheet:
+    """The aid office submits a draft for approval, with its comments; the content is
+    computed afresh first, so the principal approves what the records say now."""
+    sheet = _locked(sheet)
+    if sheet.state != Sheet.State.DRAFT:
+        raise ValidationError(_("只有草稿状态的考核表可以提交"))
+    _refresh(sheet)
+    sheet.state = Sheet.State.SUBMITTED
+    sheet.office_comment = comment.strip()
+    sheet.submitted_by = by
+    sheet.submitted_at = timezone.now()
+    sheet.full_clean()
+    sheet.save()
+    SheetEvent.objects.create(
+        sheet=sheet, action=SheetEvent.Action.SUBMITTED, by=by, note=sheet.office_comment
+    )
+    return sheet
+
+
+@transaction.atomic
+def sheet_return(*, sheet: Sheet, by: User, reason: str) -> Sheet:
+    """The principal sends a submitted sheet back to the aid office; a reason is required."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("请填写退回的原因")})
+    sheet = _locked(sheet)
+    if sheet.state != Sheet.State.SUBMITTED:
+        raise ValidationError(_("只有待审批的考核表可以退回"))
+    sheet.state = Sheet.State.DRAFT
+    sheet.submitted_by = None
+    sheet.submitted_at = None
+    sheet.save()
+    SheetEvent.objects.create(sheet=sheet, action=SheetEvent.Action.RETURNED, by=by, note=reason)
+    return sheet
+
+
+@transaction.atomic
+def sheet_approve(*, sheet: Sheet, by: User, comment: str = "") -> Sheet:
+    """The principal approves a submitted sheet: from now on it is a frozen snapshot."""
+    sheet = _locked(sheet)
+    if sheet.state != Sheet.State.SUBMITTED:
+        raise ValidationError(_("只有待审批的考核表可以审批"))
+    sheet.state = Sheet.State.APPROVED
+    sheet.principal_comment = comment.strip()
+    sheet.approved_by = by
+    sheet.approved_at = timezone.now()
+    sheet.full_clean()
+    sheet.save()
+    SheetEvent.objects.create(
+        sheet=sheet, action=SheetEvent.Action.APPROVED, by=by, note=sheet.principal_comment
+    )
+    return sheet
+
+
+@transaction.atomic
+def sheet_reopen(*, sheet: Sheet, by: User, reason: str) -> Sheet:
+    """The principal reopens an approved sheet as a draft, e.g. after a score was corrected;
+    the reason is required and recorded. The next computation refreshes it."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("请填写重新打开的原因")})
+    sheet = _locked(sheet)
+    if sheet.state != Sheet.State.APPROVED:
+        raise ValidationError(_("只有已审批的考核表可以重新打开"))
+    sheet.state = Sheet.State.DRAFT
+    sheet.submitted_by = sheet.approved_by = None
+    sheet.submitted_at = sheet.approved_at = None
+    sheet.save()
+    SheetEvent.objects.create(sheet=sheet, action=SheetEvent.Action.REOPENED, by=by, note=reason)
+    return sheet

@@ -79,8 +79,32 @@ def duties_for_pairings(
     semester = current_semester(school=school, on=day)
     if semester is None or not pairings:
         return {}
+    return _evaluate(pairings, semester=semester, day=day)
+
+
+def duty_record_for(
+    *, pairings: Iterable[Pairing], semester: Semester
+) -> dict[int, list[duties.RuleStatus]]:
+    """Each pairing's duty record over a semester, rule by rule: periods met out of those
+    that have come due (all of them once the semester is over). For the assessment sheet."""
+    pairings = list(pairings)
+    if not pairings:
+        return {}
+    # The day after the semester: every period of a finished semester has come due.
+    day = min(today(), semester.end + dt.timedelta(days=1))
+    evaluated = _evaluate(pairings, semester=semester, day=day)
+    order = {rule.key: n for n, rule in enumerate(rules_for(school=semester.school))}
+    return {
+        pk: sorted(result.statuses, key=lambda s: order.get(s.rule.key, len(order)))
+        for pk, result in evaluated.items()
+    }
+
+
+def _evaluate(
+    pairings: list[Pairing], *, semester: Semester, day: dt.date
+) -> dict[int, duties.PairingDuties]:
     calendar = calendar_for(semester=semester)
-    rules = rules_for(school=school)
+    rules = rules_for(school=semester.school)
     earliest = min(calendar.start, calendar.year_start or calendar.start)
     logs: dict[int, list[duties.Log]] = defaultdict(list)
     rows = ActivityLog.objects.filter(

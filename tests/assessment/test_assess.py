@@ -136,7 +136,7 @@ def test_the_number_of_queries_does_not_grow_with_the_school(
             pair(school, student, category)
     from assessment.services import assessment_json
 
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assessment_json(school=school, semester=setting["now"])
 
 

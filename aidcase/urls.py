@@ -26,5 +26,7 @@ urlpatterns = [
     path("", include("students.urls")),
     path("", include("pairing.urls")),
     path("", include("aidcase.import_urls")),
+    path("", include("assessment.urls")),
+    path("", include("assessment.questionnaire_urls")),
     path("admin/", admin.site.urls),
 ]

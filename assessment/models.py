@@ -178,8 +178,14 @@ class SheetEvent(models.Model):
         Sheet, on_delete=models.CASCADE, related_name="events", verbose_name=_("考核表")
     )
     action = models.CharField(_("操作"), max_length=12, choices=Action.choices)
+    # Empty when a command (export_sheets) did it.
     by = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人")
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("操作人"),
     )
     at = models.DateTimeField(_("时间"), auto_now_add=True)
     note = models.TextField(_("说明"), blank=True)
@@ -312,3 +318,18 @@ class SheetExport(models.Model):
     @property
     def percent(self) -> int:
         return 100 * self.done // self.total if self.total else 0
+
+
+# How the sheet words a pairing's status and the reasons of the `assess` JSON.
+STATUS_LABELS = {
+    "effective": _("有效"),
+    "ineffective": _("无效"),
+    "incomplete": _("待补数据"),
+}
+REASON_LABELS = {
+    "truancy": _("逃学、逃课、弃学、辍学"),
+    "left_school": _("私自离校、夜不归宿、离家出走"),
+    "violence": _("结伙打架、欺诈弱小、严重违纪"),
+    "low_progress": _("进步比例低于标准"),
+    "missing_score": _("成绩缺失，无法计算进步比例"),
+}

@@ -292,7 +292,7 @@ def _fill(sheet: Sheet, content: dict[str, Any], *, at: Any) -> None:
 
 
 @transaction.atomic
-def sheets_compute(*, school: School, semester: Semester, by: User) -> list[Sheet]:
+def sheets_compute(*, school: School, semester: Semester, by: User | None) -> list[Sheet]:
     """Computes every teacher's sheet from the current records and stores it: new sheets
     and drafts are (re)written, submitted and approved sheets are left as they are, and the
     draft of a teacher who no longer has a pairing in the semester is removed. Re-runnable;

@@ -35,8 +35,10 @@ run: install
 		$(MANAGE) seed_demo --schools 2 > var/demo-accounts.txt || exit 1; \
 	fi
 	@[ -f var/demo-accounts.txt ] && cat var/demo-accounts.txt || true
-	@echo "Serving AidCase on http://127.0.0.1:$(PORT)/"
-	DJANGO_HTTPS=$${DJANGO_HTTPS:-0} exec $(VENV)/bin/gunicorn aidcase.wsgi:application \
+	@echo "Serving AidCase on http://127.0.0.1:$(PORT)/ (and a task worker for the ZIP exports)"
+	@DJANGO_HTTPS=$${DJANGO_HTTPS:-0} $(MANAGE) db_worker --no-reload --interval 1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	DJANGO_HTTPS=$${DJANGO_HTTPS:-0} $(VENV)/bin/gunicorn aidcase.wsgi:application \
 		--bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
 
 lint: install

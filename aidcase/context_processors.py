@@ -9,12 +9,17 @@ from students.models import Role
 
 # (url name, label, icon) per role; the first four appear in the phone's bottom bar.
 NAVIGATION: dict[str, list[tuple[str, Any, str]]] = {
-    Role.TEACHER: [("me", _("我的学生"), "home"), ("student_list", _("学生"), "list")],
+    Role.TEACHER: [
+        ("me", _("我的学生"), "home"),
+        ("student_list", _("学生"), "list"),
+        ("sheet_list", _("我的考核"), "check"),
+    ],
     Role.OFFICE: [
         ("dashboard", _("概况"), "home"),
         ("student_list", _("学生"), "list"),
         ("pairing_list", _("结对"), "link"),
         ("identification_list", _("认定"), "check"),
+        ("sheet_list", _("考核"), "check"),
         ("semester_list", _("学期"), "calendar"),
         ("class_list", _("班级"), "grid"),
         ("staff_list", _("教师"), "user"),
@@ -26,6 +31,7 @@ NAVIGATION: dict[str, list[tuple[str, Any, str]]] = {
     Role.PRINCIPAL: [
         ("dashboard", _("概况"), "home"),
         ("student_list", _("学生"), "list"),
+        ("sheet_list", _("考核"), "check"),
         ("pairing_list", _("结对"), "link"),
         ("me", _("我的结对"), "user"),
     ],

@@ -1,3 +1,23 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from assessment import questionnaire_views as views
+
+urlpatterns = [
+    path(
+        "assessment/semesters/<int:pk>/questionnaires/",
+        views.questionnaire_list,
+        name="questionnaire_list",
+    ),
+    path(
+        "assessment/semesters/<int:pk>/questionnaires/issue/",
+        views.questionnaire_issue,
+        name="questionnaire_issue",
+    ),
+    path(
+        "assessment/semesters/<int:pk>/questionnaires/<int:pairing_pk>/enter/",
+        views.questionnaire_enter,
+        name="questionnaire_enter",
+    ),
+    # Public: the one-time link printed on the slip (no login, the token is the key).
+    path("q/<str:token>/", views.questionnaire_answer, name="questionnaire_answer"),
+]

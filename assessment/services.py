@@ -2,6 +2,8 @@
 pure rules of assessment.scoring, stored as each teacher's sheet, and the sheet's workflow
 (draft → submitted → approved, reopened with a reason)."""
 
+import datetime as dt
+import secrets
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
@@ -17,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from assessment import scoring
 from assessment.models import QUESTIONS, AssessmentRule, Questionnaire, Score, Sheet, SheetEvent
+from assessment.selectors import questionnaire_token_hash
 from pairing.models import Pairing
 from students.models import School, Semester, Student
 from students.selectors import previous_semester_code
@@ -62,7 +65,11 @@ def _pairings_in(*, school: School, semester: Semester) -> QuerySet[Pairing]:
 
 
 def _assess(
-    *, school: School, semester: Semester, pairings: Iterable[Pairing]
+    *,
+    school: School,
+    semester: Semester,
+    pairings: Iterable[Pairing],
+    rules: dict[str, scoring.CategoryRule],
 ) -> list[scoring.TeacherResult]:
     period = scoring.Period(semester.start, semester.end)
     facts = [
@@ -96,7 +103,7 @@ def _assess(
         now=_scores(semester),
         before=_scores(previous),
         cohort_of=cohort_of,
-        rules=rules_for(school=school),
+        rules=rules,
     )
 
 
@@ -104,7 +111,9 @@ def assessment_results(*, school: School, semester: Semester) -> list[scoring.Te
     """Every teacher's assessment for the semester, computed from the current records (a
     fixed number of queries, however large the school)."""
     pairings = _pairings_in(school=school, semester=semester).select_related("teacher", "student")
-    return _assess(school=school, semester=semester, pairings=pairings)
+    return _assess(
+        school=school, semester=semester, pairings=pairings, rules=rules_for(school=school)
+    )
 
 
 def assessment_json(*, school: School, semester: Semester) -> dict[str, Any]:
@@ -188,8 +197,8 @@ def sheet_contents(*, school: School, semester: Semester) -> dict[str, dict[str,
         )
     )
     by_pk = {p.pk: p for p in pairings}
-    results = _assess(school=school, semester=semester, pairings=pairings)
     rules = rules_for(school=school)
+    results = _assess(school=school, semester=semester, pairings=pairings, rules=rules)
     record = duty_record_for(
         pairings=[by_pk[r.facts.key] for t in results for r in t.pairings],  # type: ignore[index]
         semester=semester,
@@ -421,3 +430,170 @@ def sheet_reopen(*, sheet: Sheet, by: User, reason: str) -> Sheet:
     sheet.save()
     SheetEvent.objects.create(sheet=sheet, action=SheetEvent.Action.REOPENED, by=by, note=reason)
     return sheet
+
+
+# ---------------------------------------------------------------------------------------
+# Questionnaires
+
+QUESTIONNAIRE_VALID_FOR = dt.timedelta(days=30)
+COMMENT_MAX_LENGTH = 500
+
+
+def _answer_errors(*, respondent: str, ratings: list[int], comment: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if respondent not in Questionnaire.Respondent.values:
+        errors["respondent"] = _("请选择填写人")
+    padded = [*ratings, *([None] * len(QUESTIONS))][: len(QUESTIONS)]
+    for n, rating in enumerate(padded, start=1):
+        if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+            errors[f"q{n}"] = _("请选择 1—5 中的一项")
+    if len(ratings) > len(QUESTIONS):
+        errors["ratings"] = _("问卷共有 %(n)s 题") % {"n": len(QUESTIONS)}
+    if len(comment) > COMMENT_MAX_LENGTH:
+        errors["comment"] = _("意见和建议最多 %(limit)s 字（现在 %(n)s 字）") % {
+            "limit": COMMENT_MAX_LENGTH,
+            "n": len(comment),
+        }
+    return errors
+
+
+def _fill_answer(
+    questionnaire: Questionnaire,
+    *,
+    respondent: str,
+    ratings: list[int],
+    comment: str,
+    source: str,
+) -> None:
+    errors = _answer_errors(respondent=respondent, ratings=ratings, comment=comment)
+    if errors:
+        raise ValidationError(errors)
+    questionnaire.q1, questionnaire.q2, questionnaire.q3, questionnaire.q4, questionnaire.q5 = (
+        ratings
+    )
+    questionnaire.respondent = respondent
+    questionnaire.comment = comment
+    questionnaire.source = source
+    questionnaire.answered_at = timezone.now()
+    # One answer per questionnaire: whatever link was handed out is spent now.
+    questionnaire.token_hash = None
+
+
+def _check_in_semester(*, pairing: Pairing, semester: Semester) -> None:
+    if (
+        pairing.school_id != semester.school_id
+        or not _pairings_in(school=semester.school, semester=semester)
+        .filter(pk=pairing.pk)
+        .exists()
+    ):
+        raise ValidationError(_("该结对不在本学期内"))
+
+
+@transaction.atomic
+def questionnaires_issue(
+    *, school: School, semester: Semester, by: User, pairing: Pairing | None = None
+) -> list[tuple[Questionnaire, str]]:
+    """Slips for every pairing active in the semester (or for one of them) whose
+    questionnaire is not answered yet: a fresh one-time token each, valid for
+    QUESTIONNAIRE_VALID_FOR. A new slip voids the pairing's earlier one. Returns the
+    questionnaires with their raw tokens, to be printed at once: only the hashes are kept.
+    `by` is the office account that asked (the model keeps no issuer)."""
+    if semester.school_id != school.pk:
+        raise ValidationError(_("学期不属于该学校"))
+    pairings = _pairings_in(school=school, semester=semester).select_related(
+        "teacher__profile", "student"
+    )
+    if pairing is not None:
+        _check_in_semester(pairing=pairing, semester=semester)
+        pairings = pairings.filter(pk=pairing.pk)
+    existing = {
+        q.pairing_id: q
+        for q in Questionnaire.objects.select_for_update().filter(
+            semester=semester, pairing__in=pairings.values("pk")
+        )
+    }
+    if pairing is not None and pairing.pk in existing and existing[pairing.pk].answered_at:
+        raise ValidationError(_("该结对本学期的问卷已填写，不能再发放"))
+    now = timezone.now()
+    created: list[Questionnaire] = []
+    renewed: list[Questionnaire] = []
+    issued: list[tuple[Questionnaire, str]] = []
+    for each in pairings:
+        questionnaire = existing.get(each.pk)
+        if questionnaire is None:
+            questionnaire = Questionnaire(pairing=each, semester=semester)
+            created.append(questionnaire)
+        elif questionnaire.answered_at is not None:
+            continue
+        else:
+            renewed.append(questionnaire)
+        # The slips print the teacher's and student's names: keep the fetched pairing.
+        questionnaire.pairing = each
+        token = secrets.token_urlsafe(24)
+        questionnaire.token_hash = questionnaire_token_hash(token)
+        questionnaire.issued_at = now
+        questionnaire.expires_at = now + QUESTIONNAIRE_VALID_FOR
+        issued.append((questionnaire, token))
+    Questionnaire.objects.bulk_create(created)
+    Questionnaire.objects.bulk_update(renewed, ["token_hash", "issued_at", "expires_at"])
+    return issued
+
+
+@transaction.atomic
+def questionnaire_answer(
+    *, token: str, respondent: str, ratings: list[int], comment: str
+) -> Questionnaire:
+    """A student or parent answers through the one-time link. An unknown, spent or expired
+    token is refused with the same message, so that the answer does not tell which."""
+    questionnaire = (
+        Questionnaire.objects.select_for_update()
+        .filter(
+            token_hash=questionnaire_token_hash(token),
+            answered_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .first()
+    )
+    if questionnaire is None:
+        raise ValidationError(_("此问卷链接无效、已过期或已填写"), code="invalid_link")
+    _fill_answer(
+        questionnaire,
+        respondent=respondent,
+        ratings=ratings,
+        comment=comment.strip(),
+        source=Questionnaire.Source.LINK,
+    )
+    questionnaire.full_clean()
+    questionnaire.save()
+    return questionnaire
+
+
+@transaction.atomic
+def questionnaire_enter(
+    *,
+    pairing: Pairing,
+    semester: Semester,
+    respondent: str,
+    ratings: list[int],
+    comment: str,
+    by: User,
+) -> Questionnaire:
+    """The aid office types in a paper slip. Refused when the pairing's questionnaire of the
+    semester is already answered (by link or on paper); an outstanding link is spent."""
+    _check_in_semester(pairing=pairing, semester=semester)
+    questionnaire = (
+        Questionnaire.objects.select_for_update().filter(pairing=pairing, semester=semester).first()
+    ) or Questionnaire(pairing=pairing, semester=semester)
+    if questionnaire.answered_at is not None:
+        raise ValidationError(_("该结对本学期的问卷已填写，不能重复录入"))
+    _fill_answer(
+        questionnaire,
+        respondent=respondent,
+        ratings=ratings,
+        comment=comment.strip(),
+        source=Questionnaire.Source.PAPER,
+    )
+    questionnaire.entered_by = by
+    questionnaire.full_clean()
+    questionnaire.save()
+    return questionnaire

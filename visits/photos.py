@@ -6,7 +6,8 @@ file is kept: only the pixels, decoded and saved again as a plain JPEG.
 """
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -15,7 +16,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps
+from PIL import Image, ImageFile, ImageOps
 
 from visits.models import ActivityLog, Kind, VisitPhoto
 from visits.selectors import logs_visible_to
@@ -30,6 +31,18 @@ MAX_PIXELS = 50_000_000
 # other plugins (with their own parsing bugs) are never tried.
 FORMATS = ("JPEG", "PNG", "WEBP")
 JPEG_QUALITY = 85
+
+
+@contextmanager
+def _whole_images_only() -> Iterator[None]:
+    """Decoding refuses a cut-off file. WeasyPrint, once imported, tells Pillow to pad
+    truncated images for the whole process; an upload must be whole all the same."""
+    previous = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = previous
 
 
 def _open(upload: UploadedFile) -> Image.Image:
@@ -54,7 +67,7 @@ def photo_problems(upload: UploadedFile) -> list[str]:
     if upload.size is None or upload.size > MAX_BYTES:
         return [_("照片“%(name)s”超过 10 MB") % {"name": upload.name}]
     try:
-        with _open(upload) as image:
+        with _whole_images_only(), _open(upload) as image:
             image.verify()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return [
@@ -74,12 +87,13 @@ def reencode(upload: UploadedFile) -> tuple[ContentFile, int, int]:
     """The photo's pixels alone, upright, on white, at most MAX_SIDE on the longer side, as a
     JPEG without EXIF (GPS), ICC, XMP or comments. Returns the file, its width and height.
     Raises on a file that photo_problems refuses, or one that fails to decode."""
-    with _open(upload) as source:
+    with _whole_images_only(), _open(upload) as source:
         # For a JPEG, decode at a reduced scale straight away when the photo is much larger
         # than what is kept (square box: the orientation is not applied yet).
         source.draft(None, (MAX_SIDE * 2, MAX_SIDE * 2))
         # Orientation lives in the EXIF that is dropped: apply it to the pixels first.
         image = ImageOps.exif_transpose(source)
+        image.load()
     if image.has_transparency_data:
         rgba = image.convert("RGBA")
         image = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("RGB")

@@ -79,7 +79,7 @@ def duties_for_pairings(
     semester = current_semester(school=school, on=day)
     if semester is None or not pairings:
         return {}
-    return _evaluate(pairings, school=school, semester=semester, day=day)
+    return _evaluate(pairings, rules=rules_for(school=school), semester=semester, day=day)
 
 
 def duty_record_for(
@@ -92,9 +92,9 @@ def duty_record_for(
         return {}
     # The day after the semester: every period of a finished semester has come due.
     day = min(today(), semester.end + dt.timedelta(days=1))
-    school = School(pk=semester.school_id)
-    evaluated = _evaluate(pairings, school=school, semester=semester, day=day)
-    order = {rule.key: n for n, rule in enumerate(rules_for(school=school))}
+    rules = rules_for(school=School(pk=semester.school_id))
+    evaluated = _evaluate(pairings, rules=rules, semester=semester, day=day)
+    order = {rule.key: n for n, rule in enumerate(rules)}
     return {
         pk: sorted(result.statuses, key=lambda s: order.get(s.rule.key, len(order)))
         for pk, result in evaluated.items()
@@ -102,10 +102,9 @@ def duty_record_for(
 
 
 def _evaluate(
-    pairings: list[Pairing], *, school: School, semester: Semester, day: dt.date
+    pairings: list[Pairing], *, rules: list[duties.Rule], semester: Semester, day: dt.date
 ) -> dict[int, duties.PairingDuties]:
     calendar = calendar_for(semester=semester)
-    rules = rules_for(school=school)
     earliest = min(calendar.start, calendar.year_start or calendar.start)
     logs: dict[int, list[duties.Log]] = defaultdict(list)
     rows = ActivityLog.objects.filter(

@@ -7,7 +7,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 # Logout only accepts POST and, for a visitor who is not logged in, just lands on login.
-PUBLIC = {"login", "logout", "set_language"}
+# The questionnaire's one-time link is answered without an account (its token is the key).
+PUBLIC = {"login", "logout", "set_language", "questionnaire_answer"}
 
 
 def routes(patterns=None, prefix=""):
@@ -21,7 +22,7 @@ def routes(patterns=None, prefix=""):
 
 
 def concrete(pattern: str) -> str:
-    return "/" + re.sub(r"<int:\w+>", "1", pattern)
+    return "/" + re.sub(r"<str:\w+>", "x", re.sub(r"<int:\w+>", "1", pattern))
 
 
 ROUTES = sorted({(name, concrete(path)) for name, path in routes() if name not in PUBLIC})

@@ -1,0 +1,87 @@
+"""Background work of the assessment: the ZIP of every teacher's PDF sheet, built by the
+task worker (`manage.py db_worker`, started by `make run`) while the page shows progress."""
+
+import datetime as dt
+import logging
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.tasks import task
+from django.utils import timezone
+
+from assessment import reports
+from assessment.models import SheetExport
+from assessment.services import sheets_compute
+from students.models import School, Semester
+
+logger = logging.getLogger(__name__)
+
+EXPORT_DIR = "exports"
+# A finished ZIP is a copy of children's data: it is kept only long enough to be fetched.
+KEEP_EXPORTS = dt.timedelta(days=1)
+
+
+def export_path(export: SheetExport) -> Path:
+    return Path(settings.MEDIA_ROOT) / export.file
+
+
+def exporter_name(user: User) -> str:
+    profile = getattr(user, "profile", None)
+    return f"{profile.name}（{user.username}）" if profile else user.username
+
+
+@transaction.atomic
+def sheets_export_start(*, school: School, semester: Semester, by: User) -> SheetExport:
+    """Queues the ZIP of the semester's sheets and clears the school's expired ones."""
+    for old in SheetExport.objects.filter(
+        school=school, created_at__lt=timezone.now() - KEEP_EXPORTS
+    ):
+        if old.file:
+            export_path(old).unlink(missing_ok=True)
+        old.delete()
+    export = SheetExport.objects.create(school=school, semester=semester, requested_by=by)
+    transaction.on_commit(lambda: build_sheets_zip.enqueue(export_id=export.pk))
+    return export
+
+
+def _progress(export_id: int, done: int) -> None:
+    SheetExport.objects.filter(pk=export_id).update(done=done)
+
+
+@task()
+def build_sheets_zip(*, export_id: int) -> None:
+    export = SheetExport.objects.select_related("school", "semester", "requested_by__profile").get(
+        pk=export_id
+    )
+    SheetExport.objects.filter(pk=export.pk).update(state=SheetExport.State.RUNNING)
+    name = Path(EXPORT_DIR) / str(export.school_id) / f"{uuid.uuid4().hex}.zip"
+    target = Path(settings.MEDIA_ROOT) / name
+    partial = target.with_suffix(".part")
+    try:
+        sheets = sheets_compute(
+            school=export.school, semester=export.semester, by=export.requested_by
+        )
+        SheetExport.objects.filter(pk=export.pk).update(total=len(sheets))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with partial.open("wb") as out:
+            reports.write_sheets_zip(
+                sheets=sheets,
+                exported_by=exporter_name(export.requested_by),
+                out=out,
+                on_progress=lambda done: _progress(export.pk, done),
+            )
+        partial.rename(target)
+    except Exception as error:
+        partial.unlink(missing_ok=True)
+        # The class name only: messages may quote personal data.
+        logger.error("sheet export %s failed: %s", export.pk, type(error).__name__)
+        SheetExport.objects.filter(pk=export.pk).update(
+            state=SheetExport.State.FAILED, finished_at=timezone.now(), error=type(error).__name__
+        )
+        raise
+    SheetExport.objects.filter(pk=export.pk).update(
+        state=SheetExport.State.DONE, file=str(name), finished_at=timezone.now()
+    )

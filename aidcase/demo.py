@@ -26,6 +26,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessment.models import Score
+from assessment.services import (
+    questionnaire_answer,
+    questionnaire_enter,
+    questionnaires_issue,
+    sheet_submit,
+    sheets_compute,
+)
 from pairing.models import Pairing
 from students import idcard
 from students.models import (
@@ -274,6 +281,7 @@ def demo_seed(
         _create_logs(demo)
         _create_incidents(demo)
         _create_scores(demo)
+        _create_assessment(demo)
         accounts.extend(_accounts_of(demo))
     return accounts
 
@@ -2145,3 +2153,47 @@ def _create_scores(demo: _DemoSchool) -> None:
                 Score(student=student, semester=semester, subject="", score=sum(marks.values()))
             )
     Score.objects.bulk_create(scores, batch_size=1000)
+
+
+QUESTIONNAIRE_COMMENTS = (
+    "老师经常找孩子谈心，孩子比以前开朗多了。",
+    "谢谢老师的辅导，数学作业现在能按时完成了。",
+    "希望老师多和我们家长沟通孩子在校的情况。",
+    "老师家访时给了很多学习上的建议，很实用。",
+    "孩子说老师像朋友一样，愿意把心里话告诉老师。",
+    "希望假期也能有学习上的指导。",
+)
+OFFICE_COMMENTS = (
+    "帮扶记录齐全，措施落实到位。",
+    "谈心记录较完整，家访照片已核对。",
+    "成绩数据已核对无误，同意提交。",
+)
+
+
+def _create_assessment(demo: _DemoSchool) -> None:
+    """This semester's questionnaires (about half answered, some typed in from paper) and
+    the teachers' assessment sheets: drafts, a third of them submitted to the principal."""
+    rng = demo.rng("assessment")
+    issued = questionnaires_issue(school=demo.school, semester=demo.current, by=demo.office)
+    for questionnaire, token in issued:
+        if rng.random() > 0.5:
+            continue
+        respondent = rng.choice(["student", "parent"])
+        ratings = [rng.choices([2, 3, 4, 5], [1, 3, 6, 8])[0] for _n in range(5)]
+        comment = rng.choice(QUESTIONNAIRE_COMMENTS) if rng.random() < 0.4 else ""
+        if rng.random() < 0.3:
+            questionnaire_enter(
+                pairing=questionnaire.pairing,
+                semester=demo.current,
+                respondent=respondent,
+                ratings=ratings,
+                comment=comment,
+                by=demo.office,
+            )
+        else:
+            questionnaire_answer(
+                token=token, respondent=respondent, ratings=ratings, comment=comment
+            )
+    sheets = sheets_compute(school=demo.school, semester=demo.current, by=demo.office)
+    for sheet in sheets[: len(sheets) // 3]:
+        sheet_submit(sheet=sheet, by=demo.office, comment=rng.choice(OFFICE_COMMENTS))

@@ -13,6 +13,7 @@ NAVIGATION: dict[str, list[tuple[str, Any, str]]] = {
         ("me", _("我的学生"), "home"),
         ("student_list", _("学生"), "list"),
         ("sheet_list", _("我的考核"), "check"),
+        ("ledger_home", _("台账"), "list"),
     ],
     Role.OFFICE: [
         ("dashboard", _("概况"), "home"),
@@ -26,6 +27,7 @@ NAVIGATION: dict[str, list[tuple[str, Any, str]]] = {
         ("school_calendar", _("校历"), "calendar"),
         ("duty_rules", _("规则"), "check"),
         ("import_home", _("导入导出"), "list"),
+        ("ledger_home", _("台账"), "list"),
         ("me", _("我的结对"), "user"),
     ],
     Role.PRINCIPAL: [
@@ -33,6 +35,7 @@ NAVIGATION: dict[str, list[tuple[str, Any, str]]] = {
         ("student_list", _("学生"), "list"),
         ("sheet_list", _("考核"), "check"),
         ("pairing_list", _("结对"), "link"),
+        ("ledger_home", _("台账"), "list"),
         ("me", _("我的结对"), "user"),
     ],
     Role.COUNTY: [("county", _("全县概况"), "home")],

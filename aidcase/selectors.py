@@ -1,20 +1,38 @@
-"""Roll-ups across schools for the county viewer: aggregates only, never student records."""
+"""Roll-ups for the dashboards: across schools for the county viewer (aggregates only, never
+student records), and across a school's pairings for its principal and aid office."""
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import TruncWeek
+from django.utils.translation import gettext as _
 
+from assessment.models import Sheet
 from pairing.models import Pairing
-from students.models import Category, County, Identification, School, Student
+from students.models import (
+    CATEGORY_SHORT_LABELS,
+    Category,
+    County,
+    Identification,
+    School,
+    SchoolClass,
+    Semester,
+    Student,
+)
 from students.selectors import pairing_active_on, today
+from visits import duties
+from visits.models import ActivityLog, Incident, IncidentType
+from visits.selectors import duties_for_pairings, duty_record_for
 
 
 def county_rollup(
     *, county: County, semester_code: str, on: dt.date | None = None
 ) -> list[dict[str, Any]]:
     """One row per school of the county: enrolled students, students identified per category
-    in the semester with that code, and how many of those have a helper. Three queries."""
+    in the semester with that code, how many of those have a helper, the aid logged and the
+    incidents so far in that semester, and the assessment sheets approved. Seven queries."""
     day = on or today()
     schools = list(School.objects.filter(county=county))
     enrolled = dict(
@@ -38,6 +56,36 @@ def county_rollup(
         )
         .order_by()
     )
+    semesters = {
+        semester.school_id: semester
+        for semester in Semester.objects.filter(school__county=county, code=semester_code)
+    }
+    in_term = Q(pk__in=[])
+    incident_in_term = Q(pk__in=[])
+    for semester in semesters.values():
+        span = (semester.start, min(semester.end, day))
+        in_term |= Q(pairing__school_id=semester.school_id, date__range=span)
+        incident_in_term |= Q(student__school_id=semester.school_id, date__range=span)
+    logs = dict(
+        ActivityLog.objects.filter(in_term, withdrawn_at__isnull=True)
+        .values_list("pairing__school")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    incidents = dict(
+        Incident.objects.filter(incident_in_term)
+        .values_list("student__school")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    sheets: dict[int, dict[str, int]] = {}
+    for school_id, state, n in (
+        Sheet.objects.filter(school__county=county, semester__code=semester_code)
+        .values_list("school", "state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        sheets.setdefault(school_id, {})[state] = n
     by_school: dict[int, dict[str, tuple[int, int]]] = {}
     for school_id, category, identified, paired in counts:
         by_school.setdefault(school_id, {})[category] = (identified, paired)
@@ -54,6 +102,158 @@ def county_rollup(
                 "identified": identified,
                 "paired": paired,
                 "rate": round(100 * paired / identified) if identified else None,
+                "logs": logs.get(school.pk, 0),
+                "incidents": incidents.get(school.pk, 0),
+                "sheets": sum(sheets.get(school.pk, {}).values()),
+                "approved": sheets.get(school.pk, {}).get(Sheet.State.APPROVED, 0),
+                "has_semester": school.pk in semesters,
             }
         )
     return rows
+
+
+# ---------------------------------------------------------------------------------------
+# The school dashboard
+
+
+@dataclass(frozen=True)
+class DashboardFilter:
+    """What the principal narrowed the dashboard to; None means all."""
+
+    school_class: SchoolClass | None = None
+    category: str | None = None
+    teacher: Any = None
+
+
+@dataclass
+class Completion:
+    """Duty periods met out of those that have come due, for a group of pairings."""
+
+    label: str
+    met: int = 0
+    due: int = 0
+    pairings: int = 0
+    overdue: int = 0
+    key: str = ""
+
+    @property
+    def rate(self) -> int | None:
+        return round(100 * self.met / self.due) if self.due else None
+
+
+def _semester_pairings(
+    *, school: School, semester: Semester, chosen: DashboardFilter
+) -> list[Pairing]:
+    pairings = Pairing.objects.filter(school=school, start__lte=semester.end).filter(
+        Q(end__isnull=True) | Q(end__gte=semester.start)
+    )
+    if chosen.school_class is not None:
+        pairings = pairings.filter(student__school_class=chosen.school_class)
+    if chosen.category:
+        pairings = pairings.filter(category=chosen.category)
+    if chosen.teacher is not None:
+        pairings = pairings.filter(teacher=chosen.teacher)
+    return list(
+        pairings.select_related("teacher__profile", "student__school_class").order_by(
+            "teacher__profile__name", "student__name", "category"
+        )
+    )
+
+
+def school_dashboard(
+    *, school: School, semester: Semester, chosen: DashboardFilter, on: dt.date | None = None
+) -> dict[str, Any]:
+    """Everything /dashboard/ shows for a semester, narrowed by class, category and teacher:
+    duty completion per category, teacher and class; the overdue list (a running semester
+    only); logs per week; incidents; the assessment's progress. A fixed number of queries,
+    however large the school."""
+    day = on or today()
+    running = semester.start <= day <= semester.end
+    pairings = _semester_pairings(school=school, semester=semester, chosen=chosen)
+    if running:
+        active = [p for p in pairings if p.start <= day and (p.end is None or p.end >= day)]
+        evaluated = duties_for_pairings(pairings=active, school=school, on=day, semester=semester)
+        statuses = {pk: result.statuses for pk, result in evaluated.items()}
+    else:
+        statuses = duty_record_for(pairings=pairings, semester=semester)
+
+    by_category = {
+        c.value: Completion(str(CATEGORY_SHORT_LABELS[c]), key=c.value) for c in Category
+    }
+    by_teacher: dict[int, Completion] = {}
+    by_class: dict[int | None, Completion] = {}
+    overdue = []
+    for pairing in pairings:
+        if pairing.pk not in statuses:
+            continue
+        rows = statuses[pairing.pk]
+        met, due = duties.completeness(rows)
+        late = [s for s in rows if s.status is duties.Status.OVERDUE] if running else []
+        teacher_name = pairing.teacher.profile.name if hasattr(pairing.teacher, "profile") else ""
+        school_class = pairing.student.school_class
+        groups = (
+            by_category[pairing.category],
+            by_teacher.setdefault(
+                pairing.teacher_id, Completion(teacher_name or pairing.teacher.username)
+            ),
+            by_class.setdefault(
+                school_class.pk if school_class else None,
+                Completion(school_class.name if school_class else str(_("未分班"))),
+            ),
+        )
+        for group in groups:
+            group.met += met
+            group.due += due
+            group.pairings += 1
+            group.overdue += len(late)
+        overdue += [
+            {"pairing": pairing, "rule": s.rule, "since": s.overdue_since, "teacher": teacher_name}
+            for s in late
+        ]
+    overdue.sort(key=lambda row: (row["since"] or day, row["teacher"]))
+
+    logs = ActivityLog.objects.filter(
+        pairing__in=[p.pk for p in pairings],
+        withdrawn_at__isnull=True,
+        date__range=(semester.start, min(semester.end, day)),
+    )
+    per_week = dict(
+        logs.annotate(week=TruncWeek("date")).values_list("week").annotate(n=Count("pk")).order_by()
+    )
+    weeks = []
+    monday = semester.start - dt.timedelta(days=semester.start.weekday())
+    while monday <= min(semester.end, day):
+        weeks.append((monday, per_week.get(monday, 0)))
+        monday += dt.timedelta(days=7)
+
+    students = {p.student_id for p in pairings}
+    incidents = Incident.objects.filter(
+        student__school=school, date__range=(semester.start, semester.end)
+    )
+    if chosen.school_class is not None or chosen.category or chosen.teacher is not None:
+        incidents = incidents.filter(student__in=students)
+    incident_counts = dict(incidents.values_list("type").annotate(n=Count("pk")).order_by())
+    sheet_counts = dict(
+        Sheet.objects.filter(semester=semester)
+        .values_list("state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {
+        "running": running,
+        "pairings": len(pairings),
+        "students": len(students),
+        "teacher_ids": {p.teacher_id for p in pairings},
+        "by_category": [c for c in by_category.values() if c.pairings],
+        "by_teacher": sorted(by_teacher.values(), key=lambda c: (c.rate is None, c.rate or 0)),
+        "by_class": sorted(by_class.values(), key=lambda c: c.label),
+        "overdue": overdue,
+        "weeks": weeks,
+        "logs": sum(n for _week, n in weeks),
+        "incidents": [(IncidentType(kind).label, n) for kind, n in sorted(incident_counts.items())],
+        "incident_total": sum(incident_counts.values()),
+        "sheets": [
+            (state.label, state.value, sheet_counts.get(state.value, 0)) for state in Sheet.State
+        ],
+        "sheet_total": sum(sheet_counts.values()),
+    }

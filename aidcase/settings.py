@@ -5,6 +5,7 @@ DJANGO_SECRET_KEY     default: a random key kept in var/secret_key (development 
 DJANGO_DEBUG          off unless set to 1/true/yes/on
 DJANGO_ALLOWED_HOSTS  comma-separated, default localhost,127.0.0.1,[::1]
 DJANGO_HTTPS          with DEBUG off: HTTPS-only cookies, HSTS and redirects (default on)
+DJANGO_EMAIL_*        the SMTP server of reminder e-mails (see README)
 """
 
 import os
@@ -171,6 +172,29 @@ if HTTPS:
 # Background work (the ZIP of all assessment sheets) is queued in the database and run by
 # `manage.py db_worker`, which `make run` starts beside the web server.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# Reminder e-mails (send_reminders) go to the SMTP server of the environment (the local
+# mail server when none is named); a message that cannot be sent stays an in-app reminder.
+# In debug mode without a server they are written to the console instead.
+_EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "").strip()
+MAILERS = {
+    "default": (
+        {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+        if DEBUG and not _EMAIL_HOST
+        else {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": _EMAIL_HOST or "localhost",
+                "port": int(os.environ.get("DJANGO_EMAIL_PORT", "465" if _EMAIL_HOST else "25")),
+                "username": os.environ.get("DJANGO_EMAIL_USER", ""),
+                "password": os.environ.get("DJANGO_EMAIL_PASSWORD", ""),
+                "use_ssl": env_flag("DJANGO_EMAIL_SSL", default=bool(_EMAIL_HOST)),
+                "timeout": 20,
+            },
+        }
+    )
+}
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_EMAIL_FROM", "AidCase <noreply@localhost>")
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 

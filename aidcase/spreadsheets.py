@@ -17,8 +17,13 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 import openpyxl
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
@@ -377,3 +382,84 @@ def workbook_bytes(
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+# Reports: title rows, a table and a totals row
+
+
+@dataclass(frozen=True)
+class ReportColumn:
+    """A column of an exported table: its header, its width in characters, and the Excel
+    number format of its values ("" keeps the default)."""
+
+    header: str
+    width: int = 12
+    number_format: str = ""
+
+
+def report_sheet(
+    workbook: openpyxl.Workbook,
+    *,
+    name: str,
+    title: str,
+    lines: Sequence[str],
+    columns: Sequence[ReportColumn],
+    rows: Iterable[Sequence[Any]],
+    totals: Sequence[Any] | None = None,
+) -> None:
+    """Adds a sheet to a write-only workbook: the title in large bold type, one row per line
+    about the export (period, exporter, time…), a blank row, the bold header row frozen in
+    place, the rows, and a bold totals row when given."""
+    sheet = workbook.create_sheet(title=name[:31])
+    # A write-only sheet takes its widths and panes before its first row.
+    for index, column in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    header_row = len(lines) + 3
+    sheet.freeze_panes = f"A{header_row + 1}"
+    sheet.append([_styled(sheet, title, font=Font(size=14, bold=True))])
+    for line in lines:
+        sheet.append([_styled(sheet, line)])
+    sheet.append([])
+    sheet.append([_styled(sheet, c.header, font=Font(bold=True)) for c in columns])
+    formats = [c.number_format for c in columns]
+    for row in rows:
+        sheet.append(
+            [_styled(sheet, v, number_format=f) for v, f in zip(row, formats, strict=False)]
+        )
+    if totals is not None:
+        bold = Font(bold=True)
+        sheet.append(
+            [
+                _styled(sheet, v, number_format=f, font=bold)
+                for v, f in zip(totals, formats, strict=False)
+            ]
+        )
+
+
+def report_bytes(workbook: openpyxl.Workbook, *, creator: str = "") -> bytes:
+    if creator:
+        workbook.properties.creator = creator
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _styled(sheet: Any, value: Any, *, number_format: str = "", font: Font | None = None) -> Any:
+    """A cell of a write-only sheet. Text is kept as text: openpyxl would store "=…" as a
+    formula, which Excel would run, and refuses control characters pasted into a record."""
+    formula_like = False
+    if isinstance(value, Promise):
+        value = str(value)
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        formula_like = value.startswith("=")
+    if not (number_format or font or formula_like):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    if cell.data_type == "f":
+        cell.data_type = "s"
+    if number_format and value is not None:
+        cell.number_format = number_format
+    if font is not None:
+        cell.font = font
+    return cell

@@ -1,12 +1,17 @@
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.db import transaction
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from aidcase.charts import Bar, bar_chart
 from aidcase.permissions import (
     SCHOOL_MANAGERS,
     AuthedRequest,
@@ -16,17 +21,21 @@ from aidcase.permissions import (
     request_school,
     role_required,
 )
-from aidcase.selectors import county_rollup
-from pairing.selectors import teacher_loads
-from students.models import CATEGORY_SHORT_LABELS, Category, Role, Student
+from aidcase.selectors import DashboardFilter, county_rollup, school_dashboard
+from pairing.selectors import teacher_loads, unpaired_students
+from students.forms import DashboardFilterForm, PairingCapForm
+from students.models import CATEGORY_SHORT_LABELS, Category, Role, School, Semester, Student
 from students.selectors import (
     category_coverage,
     current_semester,
     identifications_pending,
     semester_code_for,
-    semesters_of,
     today,
 )
+from visits.selectors import reminders_unread
+
+UNPAIRED_SHOWN = 30
+LOADS_SHOWN = 15
 
 HOMES = {
     Role.TEACHER: "me",
@@ -66,24 +75,87 @@ def password_change(request: AuthedRequest) -> HttpResponse:
 
 @role_required(*SCHOOL_MANAGERS)
 def dashboard(request: AuthedRequest) -> HttpResponse:
+    """The school's pairing aid at a glance for a semester, narrowed by class, category and
+    teacher; htmx swaps the results when a filter changes."""
     school = request_school(request)
-    semesters = list(semesters_of(school=school))
-    chosen = request.GET.get("semester", "")
-    semester = next((s for s in semesters if str(s.pk) == chosen), None) or current_semester(
-        school=school
+    form = DashboardFilterForm(request.GET or None, school=school)
+    data = form.cleaned_data if form.is_valid() else {}
+    semester = data.get("semester") or current_semester(school=school)
+    chosen = DashboardFilter(
+        school_class=data.get("school_class"),
+        category=data.get("category") or None,
+        teacher=data.get("teacher"),
     )
-    coverage = category_coverage(school=school, semester=semester) if semester else []
-    context = {
+    context: dict[str, Any] = {
         "school": school,
-        "semesters": semesters,
+        "form": form,
         "semester": semester,
-        "coverage": coverage,
-        "enrolled": Student.objects.filter(school=school, status=Student.Status.ENROLLED).count(),
-        "loads": list(teacher_loads(school=school)[:10]),
-        "pending": identifications_pending(school=school).count(),
         "is_office": is_office(request.user),
+        "cap_form": PairingCapForm(instance=school),
+        "reminders": reminders_unread(user=request.user),
     }
-    return render(request, "dashboard.html", context)
+    if semester is not None:
+        coverage = category_coverage(
+            school=school, semester=semester, school_class=chosen.school_class
+        )
+        if chosen.category:
+            coverage = [row for row in coverage if row["category"] == chosen.category]
+        board = school_dashboard(school=school, semester=semester, chosen=chosen)
+        loads = list(teacher_loads(school=school))
+        if chosen != DashboardFilter():
+            loads = [t for t in loads if t.pk in board["teacher_ids"]]
+        context.update(
+            {
+                "coverage": coverage,
+                "unpaired": unpaired_students(
+                    school=school,
+                    semester=semester,
+                    school_class=chosen.school_class,
+                    category=chosen.category,
+                )[:UNPAIRED_SHOWN],
+                "enrolled": Student.objects.filter(
+                    school=school, status=Student.Status.ENROLLED
+                ).count(),
+                "loads": loads[:LOADS_SHOWN],
+                "over_cap": sum(1 for t in loads if t.load > school.pairing_cap),
+                "pending": identifications_pending(school=school).count(),
+                "board": board,
+                "chart": _weeks_chart(board),
+                "filtered": chosen != DashboardFilter(),
+            }
+        )
+    template = "dashboard.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#results"
+    return render(request, template, context)
+
+
+def _weeks_chart(board: dict[str, Any]) -> SafeString:
+    return bar_chart(
+        key="weeks",
+        title=_("每周帮扶记录条数"),
+        bars=[
+            Bar(
+                label=f"{monday.month}/{monday.day}",
+                value=n,
+                title=_("%(day)s 起的一周") % {"day": monday.isoformat()},
+            )
+            for monday, n in board["weeks"]
+        ],
+    )
+
+
+@role_required(Role.OFFICE)
+@require_POST
+def pairing_cap(request: AuthedRequest) -> HttpResponse:
+    school = request_school(request)
+    form = PairingCapForm(request.POST, instance=school)
+    if form.is_valid():
+        form.save()
+        messages.success(request, _("每位教师结对上限已设为 %(n)s") % {"n": school.pairing_cap})
+    else:
+        messages.error(request, " ".join(str(e) for e in form.errors.get("pairing_cap", [])))
+    return redirect("dashboard")
 
 
 SORT_KEYS = {
@@ -91,6 +163,8 @@ SORT_KEYS = {
     "enrolled": lambda row: -row["enrolled"],
     "identified": lambda row: -row["identified"],
     "rate": lambda row: row["rate"] if row["rate"] is not None else 101,
+    "logs": lambda row: -row["logs"],
+    "incidents": lambda row: -row["incidents"],
 }
 
 
@@ -105,6 +179,10 @@ def county(request: AuthedRequest) -> HttpResponse:
         "enrolled": sum(r["enrolled"] for r in rows),
         "identified": sum(r["identified"] for r in rows),
         "paired": sum(r["paired"] for r in rows),
+        "logs": sum(r["logs"] for r in rows),
+        "incidents": sum(r["incidents"] for r in rows),
+        "sheets": sum(r["sheets"] for r in rows),
+        "approved": sum(r["approved"] for r in rows),
         "categories": [sum(r["categories"][i] for r in rows) for i in range(len(Category))],
     }
     totals["rate"] = (
@@ -119,3 +197,25 @@ def county(request: AuthedRequest) -> HttpResponse:
         "categories": [CATEGORY_SHORT_LABELS[c] for c in Category],
     }
     return render(request, "county.html", context)
+
+
+@role_required(Role.COUNTY)
+def county_school(request: AuthedRequest, pk: int) -> HttpResponse:
+    """One school of the county, read-only and in aggregates: coverage, duty completion per
+    category and class, logs per week, incidents and the assessment's progress. No names of
+    students or teachers."""
+    county = request_county(request)
+    school = get_object_or_404(School, pk=pk, county=county)
+    code = request.GET.get("semester") or semester_code_for(today())
+    semester = Semester.objects.filter(school=school, code=code).first()
+    context: dict[str, Any] = {"school": school, "code": code, "semester": semester}
+    if semester is not None:
+        board = school_dashboard(school=school, semester=semester, chosen=DashboardFilter())
+        context.update(
+            {
+                "coverage": category_coverage(school=school, semester=semester),
+                "board": board,
+                "chart": _weeks_chart(board),
+            }
+        )
+    return render(request, "county_school.html", context)

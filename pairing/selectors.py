@@ -4,11 +4,11 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import Http404
 
 from pairing.models import Pairing
-from students.models import School
+from students.models import Identification, School, SchoolClass, Semester
 from students.selectors import pairing_active_on, students_visible_to, today
 
 
@@ -62,3 +62,31 @@ def teacher_loads(*, school: School, on: dt.date | None = None) -> QuerySet[Any]
         .select_related("profile")
         .order_by("-load", "profile__name")
     )
+
+
+def unpaired_students(
+    *,
+    school: School,
+    semester: Semester,
+    school_class: SchoolClass | None = None,
+    category: str | None = None,
+    on: dt.date | None = None,
+) -> QuerySet[Identification]:
+    """Approved identifications of the semester whose student has no open pairing in that
+    category: who still needs a helper."""
+    open_pairing = Pairing.objects.filter(
+        pairing_active_on(on or today()), student=OuterRef("student"), category=OuterRef("category")
+    )
+    found = (
+        Identification.objects.filter(
+            semester=semester, student__school=school, state=Identification.State.APPROVED
+        )
+        .exclude(Exists(open_pairing))
+        .select_related("student__school_class")
+        .order_by("category", "student__school_class__name", "student__name")
+    )
+    if school_class is not None:
+        found = found.filter(student__school_class=school_class)
+    if category:
+        found = found.filter(category=category)
+    return found

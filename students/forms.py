@@ -1,6 +1,7 @@
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
 from aidcase.forms import limit_choices
@@ -170,3 +171,36 @@ class StaffEditForm(StaffForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         del self.fields["staff_number"]
+
+
+class DashboardFilterForm(forms.Form):
+    """The dashboard's semester and the class, category and teacher it is narrowed to."""
+
+    semester = forms.ModelChoiceField(
+        label=_("学期"), queryset=Semester.objects.none(), required=False, empty_label=None
+    )
+    school_class = forms.ModelChoiceField(
+        label=_("班级"),
+        queryset=SchoolClass.objects.none(),
+        required=False,
+        empty_label=_("全部班级"),
+    )
+    category = forms.ChoiceField(
+        label=_("类别"), required=False, choices=[("", _("全部类别")), *Category.choices]
+    )
+    teacher = StaffChoiceField(
+        label=_("教师"), queryset=User.objects.none(), required=False, empty_label=_("全部教师")
+    )
+
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit_choices(self, "semester", semesters_of(school=school))
+        limit_choices(self, "school_class", classes_of(school=school))
+        limit_choices(self, "teacher", staff_of(school=school).select_related("profile"))
+
+
+class PairingCapForm(forms.ModelForm):
+    class Meta:
+        model = School
+        fields = ("pairing_cap",)
+        widgets = {"pairing_cap": forms.NumberInput(attrs={"inputmode": "numeric"})}

@@ -4,7 +4,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -62,6 +62,14 @@ class School(models.Model):
         blank=True,
         related_name="schools",
         verbose_name=_("县（区）"),
+    )
+    # One seed plan has each of 7 teachers linked to 7 students: beyond the cap a teacher's
+    # aid thins out, and the dashboard warns.
+    pairing_cap = models.PositiveSmallIntegerField(
+        _("每位教师结对上限"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text=_("超过上限的教师会在概况页标出"),
     )
 
     class Meta:

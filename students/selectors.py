@@ -235,13 +235,19 @@ def student_search(
 
 
 def category_coverage(
-    *, school: School, semester: Semester, on: dt.date | None = None
+    *,
+    school: School,
+    semester: Semester,
+    on: dt.date | None = None,
+    school_class: SchoolClass | None = None,
 ) -> list[dict[str, Any]]:
     """Per category: students identified (approved) in the semester, how many of them have
     an open pairing in that category, and how many have none. Two queries."""
     approved = Identification.objects.filter(
         semester=semester, student__school=school, state=Identification.State.APPROVED
     )
+    if school_class is not None:
+        approved = approved.filter(student__school_class=school_class)
     identified = dict(
         approved.values_list("category").annotate(n=Count("student", distinct=True)).order_by()
     )

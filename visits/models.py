@@ -339,3 +339,65 @@ class Exam(models.Model):
     def clean(self) -> None:
         if self.semester_id and self.date and not self.semester.contains(self.date):
             raise ValidationError({"date": _("考试日期不在该学期的教学日期内")})
+
+
+class Reminder(models.Model):
+    """A notice of duties sent to one user for one period (提醒): a teacher's daily digest
+    of due and overdue duties, or a principal's weekly summary of the school. Kept in-app
+    whether or not it was also e-mailed; the body is plain Chinese text with names and duties,
+    never an ID number."""
+
+    class Kind(models.TextChoices):
+        TEACHER_DIGEST = "teacher_digest", _("每日帮扶提醒")
+        PRINCIPAL_WEEKLY = "principal_weekly", _("每周帮扶汇总")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+        verbose_name=_("收件人"),
+    )
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    # The day of a daily digest, the Monday of a weekly summary: with the user and the kind,
+    # the key that keeps a second run on the same day (or week) from sending it again.
+    period = models.DateField(_("周期"))
+    subject = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"))
+    overdue = models.PositiveIntegerField(_("逾期项数"), default=0)
+    due = models.PositiveIntegerField(_("待完成项数"), default=0)
+    # Which run of send_reminders inserted the row: bulk_create(ignore_conflicts=True) does
+    # not say which rows it inserted, and only those may be e-mailed, even when runs race.
+    run = models.UUIDField(editable=False, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-pk"]
+        verbose_name = _("提醒")
+        verbose_name_plural = _("提醒")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "period"], name="one_reminder_per_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["teacher_digest", "principal_weekly"]),
+                name="reminder_kind_known",
+            ),
+            # A teacher with nothing due or overdue gets no digest.
+            models.CheckConstraint(
+                condition=~Q(kind="teacher_digest") | Q(overdue__gt=0) | Q(due__gt=0),
+                name="teacher_digest_not_empty",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.subject)
+
+    def clean(self) -> None:
+        if self.kind == self.Kind.PRINCIPAL_WEEKLY and self.period and self.period.weekday():
+            raise ValidationError({"period": _("请填写该周星期一的日期")})
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

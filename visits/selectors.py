@@ -14,7 +14,7 @@ from pairing.selectors import pairings_visible_to
 from students.models import SEMESTER_CODE_RE, School, Semester, Student, semester_default_dates
 from students.selectors import current_semester, students_visible_to, today
 from visits import duties
-from visits.models import ActivityLog, DutyRule, Exam, HolidayWeek, Incident
+from visits.models import ActivityLog, DutyRule, Exam, HolidayWeek, Incident, Reminder
 
 
 def rules_for(*, school: School) -> list[duties.Rule]:
@@ -70,13 +70,18 @@ def calendar_for(*, semester: Semester) -> duties.Calendar:
 
 
 def duties_for_pairings(
-    *, pairings: Iterable[Pairing], school: School, on: dt.date | None = None
+    *,
+    pairings: Iterable[Pairing],
+    school: School,
+    on: dt.date | None = None,
+    semester: Semester | None = None,
 ) -> dict[int, duties.PairingDuties]:
-    """Each pairing's duties on a day, evaluated against the school's rules and calendar.
-    A fixed number of queries, however many pairings."""
+    """Each pairing's duties on a day, evaluated against the school's rules and calendar
+    (the semester running that day unless the caller has it already). A fixed number of
+    queries, however many pairings."""
     day = on or today()
     pairings = list(pairings)
-    semester = current_semester(school=school, on=day)
+    semester = semester or current_semester(school=school, on=day)
     if semester is None or not pairings:
         return {}
     return _evaluate(pairings, rules=rules_for(school=school), semester=semester, day=day)
@@ -181,3 +186,17 @@ def can_record_incident(*, user: Any, student: Student) -> bool:
     return is_office(user) or (
         student.school_class is not None and student.school_class.homeroom_teacher_id == user.pk
     )
+
+
+def reminders_unread(*, user: Any, limit: int = 3) -> list[Reminder]:
+    """The user's own unread reminders, latest first: a teacher's digests on /me/, a
+    principal's weekly summaries on the dashboard. One query."""
+    return list(Reminder.objects.filter(user=user, read_at__isnull=True)[:limit])
+
+
+def reminder_get_for_user(*, user: Any, pk: int) -> Reminder:
+    """A reminder of the user's own; 404 for anyone else's."""
+    reminder = Reminder.objects.filter(user=user, pk=pk).first()
+    if reminder is None:
+        raise Http404
+    return reminder

@@ -11,4 +11,5 @@ urlpatterns = [
     path("logs/<int:pk>/edit/", views.log_edit, name="log_edit"),
     path("logs/<int:pk>/withdraw/", views.log_withdraw, name="log_withdraw"),
     path("photos/<int:pk>/", views.photo, name="photo"),
+    path("reminders/<int:pk>/read/", views.reminder_read, name="reminder_read"),
 ]

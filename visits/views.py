@@ -1,3 +1,4 @@
+import datetime as dt
 from collections import OrderedDict
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from aidcase.forms import add_service_errors
 from aidcase.permissions import (
@@ -21,8 +23,8 @@ from aidcase.permissions import (
 from pairing.selectors import pairings_of_teacher
 from students.models import Role
 from students.selectors import identifications_of, student_get_for_user, today
-from visits import services
-from visits.duties import STATUS_ORDER
+from visits import reminders, services
+from visits.duties import STATUS_ORDER, Status, monday_of
 from visits.forms import KIND_FIELDS, IncidentForm, LogForm, WithdrawForm
 from visits.models import ActivityLog, Incident, Kind
 from visits.photos import photo_file_response, photo_get_for_user
@@ -31,6 +33,8 @@ from visits.selectors import (
     duties_for_pairings,
     log_get_for_user,
     pairing_for_logging,
+    reminder_get_for_user,
+    reminders_unread,
     student_for_incident,
     timeline_of,
 )
@@ -40,8 +44,9 @@ TIMELINE_PAGE = 20
 
 @role_required(*SCHOOL_ROLES)
 def me(request: AuthedRequest) -> HttpResponse:
-    """The teacher's home: each student they help, with every duty's status this period,
-    students with something overdue first."""
+    """The teacher's home: their unread reminders and a live count of what is due this week
+    and overdue, then each student they help, with every duty's status this period, students
+    with something overdue first."""
     pairings = list(pairings_of_teacher(teacher=request.user))
     duties = duties_for_pairings(pairings=pairings, school=request_school(request))
     students: OrderedDict[int, dict[str, Any]] = OrderedDict()
@@ -58,7 +63,21 @@ def me(request: AuthedRequest) -> HttpResponse:
     ordered = sorted(students.values(), key=lambda e: e["urgency"])
     overdue = sum(d.overdue for d in duties.values())
     due = sum(d.due for d in duties.values())
-    context = {"students": ordered, "overdue": overdue, "due": due, "today": today()}
+    week_end = monday_of(today()) + dt.timedelta(days=6)
+    due_this_week = sum(
+        1
+        for d in duties.values()
+        for s in d.statuses
+        if s.status is Status.DUE and s.deadline is not None and s.deadline <= week_end
+    )
+    context = {
+        "students": ordered,
+        "overdue": overdue,
+        "due": due,
+        "due_this_week": due_this_week,
+        "reminders": reminders_unread(user=request.user),
+        "today": today(),
+    }
     return render(request, "visits/me.html", context)
 
 
@@ -203,3 +222,12 @@ def incident_create(request: AuthedRequest, pk: int) -> HttpResponse:
             messages.success(request, _("已记录违纪事件"))
             return redirect("student_detail", pk=student.pk)
     return render(request, "visits/incident_form.html", {"form": form, "student": student})
+
+
+@role_required(*SCHOOL_ROLES)
+@require_POST
+def reminder_read(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Marks one of the user's own reminders read; anyone else's is a 404."""
+    reminder = reminder_get_for_user(user=request.user, pk=pk)
+    reminders.reminder_mark_read(reminder=reminder, by=request.user)
+    return redirect(_next_url(request, "/me/"))

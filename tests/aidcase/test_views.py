@@ -313,7 +313,7 @@ def test_dashboard_sends_anonymous_to_login(client):
     assert client.get("/dashboard/")["Location"] == login_redirect("/dashboard/")
 
 
-DASHBOARD_QUERIES = 11
+DASHBOARD_QUERIES = 25
 
 
 @pytest.mark.parametrize("size", [3, 24])
@@ -358,10 +358,17 @@ def test_county_shows_one_row_per_school_with_counts(county_fixture, school):
     alice = factories.make_user(Role.COUNTY, county=county_fixture)
     # when the county viewer opens the roll-up
     response = login(alice).get("/county/")
-    # then each school has its counts: enrolled, the four categories, identified, paired, rate
+    # then each school has its counts: enrolled, the four categories, identified, paired, rate,
+    # logs, incidents and approved sheets
     assert response.status_code == 200
-    assert table_row(response, school.name) == ["4", "2", "1", "0", "0", "3", "1", "33%"]
-    assert table_row(response, "第二中学") == ["1", "0", "0", "1", "0", "1", "1", "100%"]
+    assert table_row(response, school.name) == [
+        *["4", "2", "1", "0", "0", "3", "1", "33%"],
+        *["0", "0", "—"],
+    ]
+    assert table_row(response, "第二中学") == [
+        *["1", "0", "0", "1", "0", "1", "1", "100%"],
+        *["0", "0", "—"],
+    ]
 
 
 def test_county_hides_student_names_and_other_counties(county_fixture):
@@ -381,7 +388,7 @@ def test_county_sends_anonymous_to_login(client):
     assert client.get("/county/")["Location"] == login_redirect("/county/")
 
 
-COUNTY_QUERIES = 7
+COUNTY_QUERIES = 11
 
 
 @pytest.mark.parametrize("schools", [1, 8])

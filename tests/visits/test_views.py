@@ -13,6 +13,7 @@ pairing skips, saying why, when today's calendar does not give it one."""
 import datetime as dt
 import io
 import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -27,7 +28,7 @@ from tests import factories
 from tests.conftest import login
 from tests.helpers import field_errors, form_errors, login_redirect, messages_of, text, today
 from visits.duties import DEFAULT_RULES
-from visits.models import ActivityLog, Incident, IncidentType, Kind, VisitPhoto
+from visits.models import ActivityLog, Incident, IncidentType, Kind, Reminder, VisitPhoto
 from visits.photos import MAX_BYTES
 
 pytestmark = pytest.mark.django_db
@@ -334,20 +335,31 @@ def test_me_without_pairings_says_who_arranges_them(alice):
     assert "资助办" in page
 
 
-ME_QUERIES = 11
+# 11 for the students and their duties, 1 for the unread reminders.
+ME_QUERIES = 12
 
 
-@pytest.mark.parametrize("size", [2, 12])
+@pytest.mark.parametrize("size", [2, 16])
 def test_me_query_count_does_not_grow_with_pairings(
     school, semester, alice, size, django_assert_num_queries
 ):
-    # given `size` students of a class paired with alice, each with a talk logged
+    # given `size` students of a class paired with alice, each with a talk logged, and as
+    # many unread reminders
     school_class = factories.SchoolClassFactory(school=school)
-    for _ in range(size):
+    for n in range(size):
         pupil = factories.StudentFactory(
             school=school, cohort=school_class.cohort, school_class=school_class
         )
         make_log(factories.PairingFactory(school=school, student=pupil, teacher=alice))
+        Reminder.objects.create(
+            user=alice,
+            kind=Reminder.Kind.TEACHER_DIGEST,
+            period=today() - dt.timedelta(days=n),
+            subject=f"提醒{n}",
+            body="",
+            due=1,
+            run=uuid.uuid4(),
+        )
     client = login(alice)
     # when alice opens her home, then the number of queries is fixed
     with django_assert_num_queries(ME_QUERIES):

@@ -140,16 +140,19 @@ def progress_ratio(
     return now / before
 
 
-def format_ratio(value: Fraction | None) -> str | None:
-    """4 decimals, rounded half up exactly (on the fraction, not a float), as a string: the
-    JSON contract's form. None stays None. Ratios of scores are never negative."""
-    if value is None:
-        return None
-    scaled = value * 10_000
+def round_half_up(value: Fraction, places: int) -> str:
+    """`value` to `places` decimals, rounded half up exactly (on the fraction, not a float),
+    as a string. Scores, averages and ratios are never negative."""
+    scaled = value * 10**places
     whole, rest = divmod(scaled.numerator, scaled.denominator)
     if 2 * rest >= scaled.denominator:
         whole += 1
-    return f"{Decimal(whole).scaleb(-4):.4f}"
+    return f"{Decimal(whole).scaleb(-places):.{places}f}"
+
+
+def format_ratio(value: Fraction | None) -> str | None:
+    """4 decimals, rounded half up: the JSON contract's form. None stays None."""
+    return None if value is None else round_half_up(value, 4)
 
 
 def assess_pairing(

@@ -153,15 +153,7 @@ def _score(value: Decimal | None) -> str | None:
 
 def _average(value: Fraction | None) -> str | None:
     """A cohort average on the sheet: 2 decimals, rounded half up exactly."""
-    return None if value is None else _rounded(value, 2)
-
-
-def _rounded(value: Fraction, places: int) -> str:
-    scaled = value * 10**places
-    whole, rest = divmod(scaled.numerator, scaled.denominator)
-    if 2 * rest >= scaled.denominator:
-        whole += 1
-    return f"{Decimal(whole).scaleb(-places):.{places}f}"
+    return None if value is None else scoring.round_half_up(value, 2)
 
 
 def questionnaire_summary(questionnaires: Iterable[Questionnaire]) -> dict[str, Any]:
@@ -183,7 +175,7 @@ def questionnaire_summary(questionnaires: Iterable[Questionnaire]) -> dict[str, 
 
 
 def _mean(values: list[int]) -> str | None:
-    return _rounded(Fraction(sum(values), len(values)), 2) if values else None
+    return scoring.round_half_up(Fraction(sum(values), len(values)), 2) if values else None
 
 
 def sheet_contents(*, school: School, semester: Semester) -> dict[str, dict[str, Any]]:

@@ -49,7 +49,7 @@ from students.models import (
     Semester,
     Student,
 )
-from students.selectors import students_visible_to
+from students.selectors import pairing_active_between, students_visible_to
 from visits.models import ActivityLog, Kind, VisitPhoto
 from visits.selectors import logs_visible_to
 
@@ -207,7 +207,7 @@ def pairings_in_period(*, user: Any, period: Period, filters: LedgerFilters) -> 
         logs__date__lte=period.end,
     )
     pairings = ledger_pairings_base(user=user).filter(
-        Q(start__lte=period.end) & (Q(end__isnull=True) | Q(end__gte=period.start))
+        pairing_active_between(period.start, period.end)
     )
     pairings = filters.narrow(pairings, student="student", category="category", teacher="teacher")
     return pairings.annotate(log_count=Count("logs", filter=in_period)).order_by(

@@ -21,7 +21,7 @@ from students.models import (
     Semester,
     Student,
 )
-from students.selectors import pairing_active_on, today
+from students.selectors import pairing_active_between, pairing_active_on, today
 from visits import duties
 from visits.models import ActivityLog, Incident, IncidentType
 from visits.selectors import duties_for_pairings, duty_record_for
@@ -144,8 +144,8 @@ class Completion:
 def _semester_pairings(
     *, school: School, semester: Semester, chosen: DashboardFilter
 ) -> list[Pairing]:
-    pairings = Pairing.objects.filter(school=school, start__lte=semester.end).filter(
-        Q(end__isnull=True) | Q(end__gte=semester.start)
+    pairings = Pairing.objects.filter(
+        pairing_active_between(semester.start, semester.end), school=school
     )
     if chosen.school_class is not None:
         pairings = pairings.filter(student__school_class=chosen.school_class)

@@ -13,6 +13,7 @@ from assessment.models import Questionnaire, Sheet, SheetExport
 from pairing.models import Pairing
 from pairing.selectors import pairings_visible_to
 from students.models import Role, School, Semester
+from students.selectors import pairing_active_between
 
 
 def sheets_visible_to(*, user: Any) -> QuerySet[Sheet]:
@@ -102,9 +103,7 @@ def questionnaire_state(questionnaire: Questionnaire | None, *, now: dt.datetime
 def _in_semester(semester: Semester) -> Q:
     # The pairings the sheets assess (assessment.services._pairings_in): active on any day
     # of the semester.
-    return Q(school_id=semester.school_id, start__lte=semester.end) & (
-        Q(end__isnull=True) | Q(end__gte=semester.start)
-    )
+    return Q(school_id=semester.school_id) & pairing_active_between(semester.start, semester.end)
 
 
 def _questionnaire_flags(semester: Semester) -> dict[str, Exists]:

@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -22,7 +22,7 @@ from assessment.models import QUESTIONS, AssessmentRule, Questionnaire, Score, S
 from assessment.selectors import questionnaire_token_hash
 from pairing.models import Pairing
 from students.models import School, Semester, Student
-from students.selectors import previous_semester_code
+from students.selectors import pairing_active_between, previous_semester_code
 from visits import duties
 from visits.models import INCIDENT_REASONS, Incident, IncidentType
 from visits.selectors import duty_record_for
@@ -57,11 +57,9 @@ def rules_for(*, school: School) -> dict[str, scoring.CategoryRule]:
 
 
 def _pairings_in(*, school: School, semester: Semester) -> QuerySet[Pairing]:
-    return (
-        Pairing.objects.filter(school=school, start__lte=semester.end)
-        .filter(Q(end__isnull=True) | Q(end__gte=semester.start))
-        .order_by("teacher__username", "student__student_no", "category", "start")
-    )
+    return Pairing.objects.filter(
+        pairing_active_between(semester.start, semester.end), school=school
+    ).order_by("teacher__username", "student__student_no", "category", "start")
 
 
 def _assess(

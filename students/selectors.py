@@ -57,6 +57,14 @@ def pairing_active_on(day: dt.date, *, prefix: str = "") -> Q:
     )
 
 
+def pairing_active_between(first: dt.date, last: dt.date, *, prefix: str = "") -> Q:
+    """Pairings running on at least one day from `first` to `last` (a semester, a ledger's
+    period): started by its end and not ended before its start."""
+    return Q(**{f"{prefix}start__lte": last}) & (
+        Q(**{f"{prefix}end__isnull": True}) | Q(**{f"{prefix}end__gte": first})
+    )
+
+
 def schools_visible_to(*, user: Any) -> QuerySet[School]:
     if user.is_superuser:
         return School.objects.all()

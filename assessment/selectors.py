@@ -11,7 +11,7 @@ from django.utils import timezone
 from aidcase.permissions import SCHOOL_MANAGERS, role_of, school_id_of
 from assessment.models import Questionnaire, Sheet, SheetExport
 from pairing.models import Pairing
-from pairing.selectors import pairings_visible_to
+from pairing.selectors import pairing_matching, pairings_visible_to
 from students.models import Role, School, Semester
 from students.selectors import pairing_active_between
 
@@ -151,12 +151,7 @@ def questionnaire_search(
     """Filters `questionnaire_pairings`: by the teacher's or student's name, 工号 or 学籍号,
     and by state (a link out counts as pending; not issued includes expired links)."""
     if query:
-        pairings = pairings.filter(
-            Q(student__name__contains=query)
-            | Q(student__student_no__startswith=query)
-            | Q(teacher__profile__name__contains=query)
-            | Q(teacher__username__startswith=query)
-        )
+        pairings = pairings.filter(pairing_matching(query))
     if state == ANSWERED:
         pairings = pairings.filter(answered=True)
     elif state == PENDING:

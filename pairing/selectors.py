@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from pairing.models import Pairing
@@ -48,6 +48,17 @@ def pairings_of_school(
     elif active is False:
         pairings = pairings.exclude(pairing_active_on(on or today()))
     return pairings
+
+
+def pairing_matching(query: str) -> Q:
+    """Pairings found by a search box: the student's or the teacher's name (anywhere in it),
+    or the start of a 学籍号 or 工号."""
+    return (
+        Q(student__name__contains=query)
+        | Q(student__student_no__startswith=query)
+        | Q(teacher__profile__name__contains=query)
+        | Q(teacher__username__startswith=query)
+    )
 
 
 def teacher_loads(*, school: School, on: dt.date | None = None) -> QuerySet[Any]:

@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -17,7 +16,7 @@ from aidcase.permissions import (
 )
 from pairing import services
 from pairing.forms import PairingEndForm, PairingForm, PlanForm
-from pairing.selectors import pairing_get_for_user, pairings_of_school
+from pairing.selectors import pairing_get_for_user, pairing_matching, pairings_of_school
 from students.models import Category, Role
 from students.selectors import student_get_for_user, today
 
@@ -33,12 +32,7 @@ def pairing_list(request: AuthedRequest) -> HttpResponse:
         pairings = pairings.filter(category=category)
     query = request.GET.get("q", "").strip()
     if query:
-        pairings = pairings.filter(
-            Q(student__name__contains=query)
-            | Q(student__student_no__startswith=query)
-            | Q(teacher__profile__name__contains=query)
-            | Q(teacher__username__startswith=query)
-        )
+        pairings = pairings.filter(pairing_matching(query))
     page = Paginator(pairings.order_by("teacher__profile__name", "student__name"), 30).get_page(
         request.GET.get("page")
     )

@@ -8,6 +8,20 @@ from assessment.services import assessment_json
 from students.models import School, Semester
 
 
+def school_and_semester(school_code: str, semester_code: str) -> tuple[School, Semester]:
+    """The school and its semester named on the command line (assess, export_sheets), or a
+    Chinese message naming what does not exist."""
+    school = School.objects.filter(code=school_code).first()
+    if school is None:
+        raise CommandError(_("学校代码 %(code)s 不存在") % {"code": school_code})
+    semester = Semester.objects.filter(school=school, code=semester_code).first()
+    if semester is None:
+        raise CommandError(
+            _("%(school)s 没有学期 %(code)s") % {"school": school.name, "code": semester_code}
+        )
+    return school, semester
+
+
 class Command(BaseCommand):
     help = _("计算一所学校一个学期的结对帮扶考核结果（--json 按约定格式输出）。")
 
@@ -17,15 +31,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help=_("输出 JSON"))
 
     def handle(self, *args: Any, **options: Any) -> None:
-        school = School.objects.filter(code=options["school"]).first()
-        if school is None:
-            raise CommandError(_("学校代码 %(code)s 不存在") % {"code": options["school"]})
-        semester = Semester.objects.filter(school=school, code=options["semester"]).first()
-        if semester is None:
-            raise CommandError(
-                _("%(school)s 没有学期 %(code)s")
-                % {"school": school.name, "code": options["semester"]}
-            )
+        school, semester = school_and_semester(options["school"], options["semester"])
         result = assessment_json(school=school, semester=semester)
         if options["json"]:
             self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))

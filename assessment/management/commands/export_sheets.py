@@ -4,10 +4,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from assessment.management.commands.assess import school_and_semester
 from assessment.reports import sheet_filename, sheet_pdf
 from assessment.selectors import sheets_of
 from assessment.services import sheets_compute
-from students.models import School, Semester
 
 
 class Command(BaseCommand):
@@ -21,15 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True, help=_("保存 PDF 的文件夹（不存在时自动创建）"))
 
     def handle(self, *args: Any, **options: Any) -> None:
-        school = School.objects.filter(code=options["school"]).first()
-        if school is None:
-            raise CommandError(_("学校代码 %(code)s 不存在") % {"code": options["school"]})
-        semester = Semester.objects.filter(school=school, code=options["semester"]).first()
-        if semester is None:
-            raise CommandError(
-                _("%(school)s 没有学期 %(code)s")
-                % {"school": school.name, "code": options["semester"]}
-            )
+        school, semester = school_and_semester(options["school"], options["semester"])
         out = Path(options["out"])
         if out.exists() and not out.is_dir():
             raise CommandError(_("%(path)s 已存在且不是文件夹") % {"path": out})

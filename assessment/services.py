@@ -176,16 +176,18 @@ def _mean(values: list[int]) -> str | None:
     return scoring.round_half_up(Fraction(sum(values), len(values)), 2) if values else None
 
 
-def sheet_contents(*, school: School, semester: Semester) -> dict[str, dict[str, Any]]:
-    """What each teacher's sheet shows, computed from the records: per pairing the student
-    (ID masked), the category, the duty record rule by rule, the ratio with its numbers, the
-    incidents, the status with its reasons and the points; the totals; the questionnaire
-    summary. Keyed by the teacher's username. A fixed number of queries."""
-    pairings = list(
-        _pairings_in(school=school, semester=semester).select_related(
-            "teacher__profile", "student__school_class"
-        )
-    )
+def sheet_contents(
+    *, school: School, semester: Semester, teacher: User | None = None
+) -> dict[str, dict[str, Any]]:
+    """What each teacher's sheet shows (one teacher's only, when given), computed from the
+    records: per pairing the student (ID masked), the category, the duty record rule by rule,
+    the ratio with its numbers, the incidents, the status with its reasons and the points;
+    the totals; the questionnaire summary. Keyed by the teacher's username. A fixed number
+    of queries; the cohort averages still count every scored student."""
+    pairings_in = _pairings_in(school=school, semester=semester)
+    if teacher is not None:
+        pairings_in = pairings_in.filter(teacher=teacher)
+    pairings = list(pairings_in.select_related("teacher__profile", "student__school_class"))
     by_pk = {p.pk: p for p in pairings}
     rules = rules_for(school=school)
     results = _assess(school=school, semester=semester, pairings=pairings, rules=rules)
@@ -204,10 +206,10 @@ def sheet_contents(*, school: School, semester: Semester) -> dict[str, dict[str,
 
     contents = {}
     with translation.override("zh-hans"):
-        for teacher in results:
+        for assessed in results:
             lines: list[dict[str, Any]] = []
             own_questionnaires: list[Questionnaire] = []
-            for result in teacher.pairings:
+            for result in assessed.pairings:
                 pairing = by_pk[result.facts.key]  # type: ignore[index]
                 student = pairing.student
                 statuses = record.get(pairing.pk, [])
@@ -256,18 +258,18 @@ def sheet_contents(*, school: School, semester: Semester) -> dict[str, dict[str,
                         ],
                     }
                 )
-            first = by_pk[teacher.pairings[0].facts.key]  # type: ignore[index]
+            first = by_pk[assessed.pairings[0].facts.key]  # type: ignore[index]
             profile = getattr(first.teacher, "profile", None)
             statuses_of = [line["status"] for line in lines]
-            contents[teacher.teacher] = {
+            contents[assessed.teacher] = {
                 "teacher": {
                     "id": first.teacher_id,
-                    "username": teacher.teacher,
-                    "name": profile.name if profile else teacher.teacher,
+                    "username": assessed.teacher,
+                    "name": profile.name if profile else assessed.teacher,
                 },
                 "pairings": lines,
                 "totals": {
-                    "points": teacher.points,
+                    "points": assessed.points,
                     "pairings": len(lines),
                     "effective": statuses_of.count(scoring.Status.EFFECTIVE),
                     "ineffective": statuses_of.count(scoring.Status.INEFFECTIVE),
@@ -333,9 +335,9 @@ def sheets_compute(*, school: School, semester: Semester, by: User | None) -> li
 
 
 def _refresh(sheet: Sheet) -> None:
-    content = sheet_contents(school=sheet.school, semester=sheet.semester).get(
-        sheet.teacher.username
-    )
+    content = sheet_contents(
+        school=sheet.school, semester=sheet.semester, teacher=sheet.teacher
+    ).get(sheet.teacher.username)
     if content is None:
         raise ValidationError(_("该教师本学期已没有结对，不能提交考核表"))
     _fill(sheet, content, at=timezone.now())

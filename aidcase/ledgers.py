@@ -35,7 +35,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aidcase.permissions import role_of
+from aidcase.permissions import person_label, person_name, role_of
 from aidcase.spreadsheets import ReportColumn, report_bytes, report_sheet
 from pairing.models import Pairing
 from pairing.selectors import pairings_visible_to
@@ -158,7 +158,7 @@ class LedgerFilters:
         if self.category:
             parts.append(_("类别 %(name)s") % {"name": _category(self.category)})
         if self.teacher is not None:
-            parts.append(_("教师 %(name)s") % {"name": _person(self.teacher)})
+            parts.append(_("教师 %(name)s") % {"name": person_label(self.teacher)})
         return "；".join(parts)
 
 
@@ -357,7 +357,7 @@ def _identification_changes(identification: Identification, period: Period) -> l
                 category=identification.category,
                 change=_("提出认定"),
                 source=source,
-                by=_person(identification.proposed_by),
+                by=person_label(identification.proposed_by),
             )
         )
     if approved_at is not None and period.start <= _local_day(approved_at) <= period.end:
@@ -368,7 +368,7 @@ def _identification_changes(identification: Identification, period: Period) -> l
                 category=identification.category,
                 change=_("新认定") if direct else _("审核通过"),
                 source=source,
-                by=_person(identification.approved_by),
+                by=person_label(identification.approved_by),
             )
         )
     return changes
@@ -408,19 +408,6 @@ def _not_renewed(
 
 # ---------------------------------------------------------------------------------------
 # Workbooks
-
-
-def _person(user: Any) -> str:
-    if user is None:
-        return ""
-    profile = getattr(user, "profile", None)
-    name = profile.name if profile else ""
-    return f"{name}（{user.username}）" if name else user.username
-
-
-def _name(user: Any) -> str:
-    profile = getattr(user, "profile", None)
-    return profile.name if profile else user.username
 
 
 def _category(code: str) -> str:
@@ -473,7 +460,7 @@ def _pairings_book(workbook: openpyxl.Workbook, context: _Context) -> None:
     ]
     rows = (
         [
-            _name(p.teacher),
+            person_name(p.teacher),
             p.teacher.username,
             p.student.name,
             p.student.student_no,
@@ -519,7 +506,7 @@ def _logs_book(workbook: openpyxl.Workbook, context: _Context) -> None:
     rows = (
         [
             log.date,
-            _name(log.pairing.teacher),
+            person_name(log.pairing.teacher),
             log.pairing.student.name,
             _class_name(log.pairing.student),
             _category(log.pairing.category),
@@ -564,7 +551,7 @@ def _aid_book(workbook: openpyxl.Workbook, context: _Context) -> None:
             log.pairing.student.name,
             log.pairing.student.student_no,
             _class_name(log.pairing.student),
-            _name(log.pairing.teacher),
+            person_name(log.pairing.teacher),
             log.aid_items,
             log.aid_amount,
         ]
@@ -721,7 +708,7 @@ def ledger_xlsx(
     with translation.override(LANGUAGE):
         lines = [
             _("统计时段：%(period)s") % {"period": period.label},
-            _("导出人：%(who)s") % {"who": _person(user)},
+            _("导出人：%(who)s") % {"who": person_label(user)},
             _("导出时间：%(when)s")
             % {"when": timezone.localtime(at or timezone.now()).strftime("%Y-%m-%d %H:%M")},
         ]

@@ -30,6 +30,23 @@ def profile_of(user: Any) -> Profile | None:
         return None
 
 
+def person_name(user: Any) -> str:
+    """How a member of staff is named on pages, sheets and ledgers: their name, else their
+    username ("" for nobody)."""
+    if user is None:
+        return ""
+    profile = profile_of(user)
+    return profile.name if profile and profile.name else user.username
+
+
+def person_label(user: Any) -> str:
+    """A member of staff with their username (工号), where two may share a name: "王芳（T001）"."""
+    if user is None:
+        return ""
+    name = person_name(user)
+    return f"{name}（{user.username}）" if name != user.username else name
+
+
 def role_of(user: Any) -> str | None:
     profile = profile_of(user)
     return profile.role if profile else None

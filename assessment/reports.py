@@ -16,7 +16,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, BinaryIO
 
 import openpyxl
-from django.contrib.auth.models import User
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
@@ -25,6 +24,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from aidcase.pdf import html_to_pdf
+from aidcase.permissions import person_name
 from assessment.models import QUESTIONS, REASON_LABELS, STATUS_LABELS, Sheet
 from students.models import CATEGORY_SHORT_LABELS, School, Semester
 
@@ -38,13 +38,6 @@ LANGUAGE = "zh-hans"
 
 def _when(value: dt.datetime | None) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
-
-
-def _person(user: User | None) -> str:
-    if user is None:
-        return ""
-    profile = getattr(user, "profile", None)
-    return profile.name if profile else user.username
 
 
 def _category(code: str) -> str:
@@ -93,7 +86,7 @@ def _teacher(sheet: Sheet) -> dict[str, str]:
     recorded = sheet.content.get("teacher", {})
     return {
         "username": recorded.get("username") or sheet.teacher.username,
-        "name": recorded.get("name") or _person(sheet.teacher),
+        "name": recorded.get("name") or person_name(sheet.teacher),
     }
 
 
@@ -184,12 +177,12 @@ def _sheet_context(*, sheet: Sheet, exported_by: str, at: dt.datetime) -> dict[s
         },
         "office": {
             "comment": sheet.office_comment,
-            "by": _person(sheet.submitted_by),
+            "by": person_name(sheet.submitted_by),
             "at": _when(sheet.submitted_at),
         },
         "principal": {
             "comment": sheet.principal_comment,
-            "by": _person(sheet.approved_by),
+            "by": person_name(sheet.approved_by),
             "at": _when(sheet.approved_at),
         },
         # Margin boxes take their text from CSS only; these are escaped for it.

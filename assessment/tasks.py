@@ -12,6 +12,7 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
+from aidcase.permissions import person_label
 from assessment import reports
 from assessment.models import SheetExport
 from assessment.services import sheets_compute
@@ -26,11 +27,6 @@ KEEP_EXPORTS = dt.timedelta(days=1)
 
 def export_path(export: SheetExport) -> Path:
     return Path(settings.MEDIA_ROOT) / export.file
-
-
-def exporter_name(user: User) -> str:
-    profile = getattr(user, "profile", None)
-    return f"{profile.name}（{user.username}）" if profile else user.username
 
 
 @transaction.atomic
@@ -69,7 +65,7 @@ def build_sheets_zip(*, export_id: int) -> None:
         with partial.open("wb") as out:
             reports.write_sheets_zip(
                 sheets=sheets,
-                exported_by=exporter_name(export.requested_by),
+                exported_by=person_label(export.requested_by),
                 out=out,
                 on_progress=lambda done: _progress(export.pk, done),
             )

@@ -19,6 +19,7 @@ from aidcase.permissions import (
     SCHOOL_MANAGERS,
     SCHOOL_ROLES,
     AuthedRequest,
+    person_label,
     request_school,
     role_of,
     role_required,
@@ -208,9 +209,7 @@ def sheet_reopen(request: AuthedRequest, pk: int) -> HttpResponse:
 @role_required(*SCHOOL_ROLES)
 def sheet_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
     sheet = sheet_get_for_user(user=request.user, pk=pk)
-    pdf = reports.sheet_pdf(
-        sheet=sheet, exported_by=tasks.exporter_name(request.user), at=timezone.now()
-    )
+    pdf = reports.sheet_pdf(sheet=sheet, exported_by=person_label(request.user), at=timezone.now())
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = _attachment(reports.sheet_filename(sheet))
     return response
@@ -228,7 +227,7 @@ def summary_xlsx(request: AuthedRequest, pk: int) -> HttpResponse:
         school=school,
         semester=semester,
         sheets=sheets_of(school=school, semester=semester),
-        exported_by=tasks.exporter_name(request.user),
+        exported_by=person_label(request.user),
     )
     response = HttpResponse(data, content_type=XLSX)
     response["Content-Disposition"] = _attachment(

@@ -5,6 +5,7 @@ from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
 from aidcase.forms import limit_choices
+from aidcase.permissions import person_label
 from students.models import Category, Identification, School, SchoolClass, Semester, Student
 from students.selectors import classes_of, semesters_of, staff_of
 
@@ -13,8 +14,7 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        profile = getattr(obj, "profile", None)
-        return f"{profile.name}（{obj.username}）" if profile else obj.username
+        return person_label(obj)
 
 
 class StudentForm(forms.ModelForm):

@@ -163,6 +163,7 @@ SORT_KEYS = {
     "enrolled": lambda row: -row["enrolled"],
     "identified": lambda row: -row["identified"],
     "rate": lambda row: row["rate"] if row["rate"] is not None else 101,
+    "duties": lambda row: row["duty_rate"] if row["duty_rate"] is not None else 101,
     "logs": lambda row: -row["logs"],
     "incidents": lambda row: -row["incidents"],
 }
@@ -181,12 +182,17 @@ def county(request: AuthedRequest) -> HttpResponse:
         "paired": sum(r["paired"] for r in rows),
         "logs": sum(r["logs"] for r in rows),
         "incidents": sum(r["incidents"] for r in rows),
+        "duties_met": sum(r["duties_met"] for r in rows),
+        "duties_due": sum(r["duties_due"] for r in rows),
         "sheets": sum(r["sheets"] for r in rows),
         "approved": sum(r["approved"] for r in rows),
         "categories": [sum(r["categories"][i] for r in rows) for i in range(len(Category))],
     }
     totals["rate"] = (
         round(100 * totals["paired"] / totals["identified"]) if totals["identified"] else None
+    )
+    totals["duty_rate"] = (
+        round(100 * totals["duties_met"] / totals["duties_due"]) if totals["duties_due"] else None
     )
     context = {
         "county": county,

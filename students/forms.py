@@ -173,11 +173,23 @@ class StaffEditForm(StaffForm):
         del self.fields["staff_number"]
 
 
+class OptionalSelect(forms.Select):
+    """A select for an optional field: Select would read its choices (a query for a model
+    field) only to decide on a `required` attribute such a field never gets."""
+
+    def use_required_attribute(self, initial: Any) -> bool:
+        return False
+
+
 class DashboardFilterForm(forms.Form):
     """The dashboard's semester and the class, category and teacher it is narrowed to."""
 
     semester = forms.ModelChoiceField(
-        label=_("学期"), queryset=Semester.objects.none(), required=False, empty_label=None
+        label=_("学期"),
+        queryset=Semester.objects.none(),
+        required=False,
+        empty_label=None,
+        widget=OptionalSelect,
     )
     school_class = forms.ModelChoiceField(
         label=_("班级"),

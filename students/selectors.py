@@ -5,11 +5,12 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from aidcase.permissions import profile_of
+from pairing.models import Pairing
 from students.models import (
     CATEGORY_SHORT_LABELS,
     SEMESTER_CODE_RE,
@@ -250,25 +251,25 @@ def category_coverage(
     school_class: SchoolClass | None = None,
 ) -> list[dict[str, Any]]:
     """Per category: students identified (approved) in the semester, how many of them have
-    an open pairing in that category, and how many have none. Two queries."""
+    an open pairing in that category, and how many have none. One query."""
     approved = Identification.objects.filter(
         semester=semester, student__school=school, state=Identification.State.APPROVED
     )
     if school_class is not None:
         approved = approved.filter(student__school_class=school_class)
-    identified = dict(
-        approved.values_list("category").annotate(n=Count("student", distinct=True)).order_by()
+    open_pairing = Pairing.objects.filter(
+        pairing_active_on(on or today()), student=OuterRef("student"), category=OuterRef("category")
     )
-    # One filter() call, so that the category and the dates hold for the same pairing.
-    paired = dict(
-        approved.filter(
-            Q(student__pairings__category=F("category"))
-            & pairing_active_on(on or today(), prefix="student__pairings__")
+    counts = (
+        approved.values_list("category")
+        .annotate(
+            identified=Count("student", distinct=True),
+            paired=Count("student", distinct=True, filter=Q(Exists(open_pairing))),
         )
-        .values_list("category")
-        .annotate(n=Count("student", distinct=True))
         .order_by()
     )
+    identified = {category: n for category, n, _paired in counts}
+    paired = {category: n for category, _identified, n in counts}
     rows = []
     for category in Category:
         total = identified.get(category.value, 0)

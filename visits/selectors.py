@@ -5,68 +5,126 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from aidcase.permissions import is_office
 from pairing.models import Pairing
 from pairing.selectors import pairings_visible_to
 from students.models import SEMESTER_CODE_RE, School, Semester, Student, semester_default_dates
-from students.selectors import current_semester, students_visible_to, today
+from students.selectors import (
+    current_semester,
+    pairing_active_between,
+    pairing_active_on,
+    students_visible_to,
+    today,
+)
 from visits import duties
 from visits.models import ActivityLog, DutyRule, Exam, HolidayWeek, Incident, Reminder
 
 
 def rules_for(*, school: School) -> list[duties.Rule]:
     """The school's own rule set when it has edited one, else the shipped defaults."""
-    own = [
-        duties.Rule(
-            category=r.category,
-            kind=r.kind,
-            period=duties.Period(r.period),
-            count=r.count,
-            title=r.title,
-            key=str(r.pk),
+    return rules_by_school([school.pk])[school.pk]
+
+
+def rules_by_school(school_ids: Iterable[int]) -> dict[int, list[duties.Rule]]:
+    """Each school's rule set (its own when edited, else the defaults). One query."""
+    school_ids = list(school_ids)
+    own: dict[int, list[duties.Rule]] = defaultdict(list)
+    for r in DutyRule.objects.filter(school__in=school_ids):
+        own[r.school_id].append(
+            duties.Rule(
+                category=r.category,
+                kind=r.kind,
+                period=duties.Period(r.period),
+                count=r.count,
+                title=r.title,
+                key=str(r.pk),
+            )
         )
-        for r in DutyRule.objects.filter(school=school)
-    ]
-    return own or list(duties.DEFAULT_RULES)
+    return {pk: own.get(pk) or list(duties.DEFAULT_RULES) for pk in school_ids}
 
 
-def school_year_bounds(semester: Semester) -> tuple[dt.date, dt.date]:
-    """The school year of a semester: from its term 1's start to its term 2's end, using the
-    default dates for a term the school has not entered."""
+def _school_year(semester: Semester) -> str | None:
     match = SEMESTER_CODE_RE.match(semester.code)
-    if not match:
+    return f"{match[1]}-{match[2]}" if match else None
+
+
+def _year_bounds(
+    semester: Semester, terms: dict[tuple[int, str], Semester]
+) -> tuple[dt.date, dt.date]:
+    year = _school_year(semester)
+    if year is None:
         return semester.start, semester.end
-    year = f"{match[1]}-{match[2]}"
-    terms = {
-        s.code: s
-        for s in Semester.objects.filter(school_id=semester.school_id, code__startswith=year)
-    }
-    first = terms.get(f"{year}-1")
-    second = terms.get(f"{year}-2")
+    first = terms.get((semester.school_id, f"{year}-1"))
+    second = terms.get((semester.school_id, f"{year}-2"))
     start = first.start if first else semester_default_dates(f"{year}-1")[0]
     end = second.end if second else semester_default_dates(f"{year}-2")[1]
     return start, end
 
 
+def school_year_bounds(semester: Semester) -> tuple[dt.date, dt.date]:
+    """The school year of a semester: from its term 1's start to its term 2's end, using the
+    default dates for a term the school has not entered."""
+    year = _school_year(semester)
+    if year is None:
+        return semester.start, semester.end
+    terms = {
+        (s.school_id, s.code): s
+        for s in Semester.objects.filter(school_id=semester.school_id, code__startswith=year)
+    }
+    return _year_bounds(semester, terms)
+
+
 def calendar_for(*, semester: Semester) -> duties.Calendar:
     """The semester as the duty evaluators see it: teaching dates, holiday weeks, exams and
     the school year. Three queries."""
-    year_start, year_end = school_year_bounds(semester)
-    holidays = HolidayWeek.objects.filter(
-        school_id=semester.school_id, monday__gte=semester.start - dt.timedelta(days=6)
-    ).filter(monday__lte=semester.end)
-    exams = Exam.objects.filter(semester=semester).values_list("date", flat=True)
-    return duties.Calendar(
-        start=semester.start,
-        end=semester.end,
-        holidays=frozenset(h.monday for h in holidays),
-        exams=tuple(exams),
-        year_start=year_start,
-        year_end=year_end,
-    )
+    return calendars_for([semester])[semester.pk]
+
+
+def calendars_for(semesters: Iterable[Semester]) -> dict[int, duties.Calendar]:
+    """`calendar_for` for several semesters (of one school or many) at once, by semester
+    pk. Three queries, however many semesters."""
+    semesters = list(semesters)
+    if not semesters:
+        return {}
+    same_year = Q(pk__in=[])
+    on_holiday = Q(pk__in=[])
+    for semester in semesters:
+        year = _school_year(semester)
+        if year is not None:
+            same_year |= Q(school_id=semester.school_id, code__startswith=year)
+        on_holiday |= Q(
+            school_id=semester.school_id,
+            monday__range=(semester.start - dt.timedelta(days=6), semester.end),
+        )
+    terms = {(s.school_id, s.code): s for s in Semester.objects.filter(same_year).order_by()}
+    holidays: dict[int, set[dt.date]] = defaultdict(set)
+    for school_id, monday in (
+        HolidayWeek.objects.filter(on_holiday).values_list("school_id", "monday").order_by()
+    ):
+        holidays[school_id].add(monday)
+    exams: dict[int, list[dt.date]] = defaultdict(list)
+    for semester_id, date in (
+        Exam.objects.filter(semester__in=semesters).values_list("semester_id", "date").order_by()
+    ):
+        exams[semester_id].append(date)
+    calendars = {}
+    for semester in semesters:
+        year_start, year_end = _year_bounds(semester, terms)
+        window = (semester.start - dt.timedelta(days=6), semester.end)
+        calendars[semester.pk] = duties.Calendar(
+            start=semester.start,
+            end=semester.end,
+            holidays=frozenset(
+                m for m in holidays[semester.school_id] if window[0] <= m <= window[1]
+            ),
+            exams=tuple(exams[semester.pk]),
+            year_start=year_start,
+            year_end=year_end,
+        )
+    return calendars
 
 
 def duties_for_pairings(
@@ -84,7 +142,7 @@ def duties_for_pairings(
     semester = semester or current_semester(school=school, on=day)
     if semester is None or not pairings:
         return {}
-    return _evaluate(pairings, rules=rules_for(school=school), semester=semester, day=day)
+    return _evaluate(pairings, semesters=[semester], day=day)
 
 
 def duty_record_for(
@@ -98,7 +156,9 @@ def duty_record_for(
     # The day after the semester: every period of a finished semester has come due.
     day = min(today(), semester.end + dt.timedelta(days=1))
     rules = rules_for(school=School(pk=semester.school_id))
-    evaluated = _evaluate(pairings, rules=rules, semester=semester, day=day)
+    evaluated = _evaluate(
+        pairings, semesters=[semester], day=day, rules={semester.school_id: rules}
+    )
     order = {rule.key: n for n, rule in enumerate(rules)}
     return {
         pk: sorted(result.statuses, key=lambda s: order.get(s.rule.key, len(order)))
@@ -106,28 +166,66 @@ def duty_record_for(
     }
 
 
+def duty_completion_by_school(
+    semesters: Iterable[Semester], *, on: dt.date | None = None
+) -> dict[int, tuple[int, int]]:
+    """Duty periods met and come due per school, for semesters of several schools (one
+    each): in a running semester the pairings active that day, so far; in a finished one
+    every pairing of the semester, over the whole semester (as the school's dashboard
+    counts). Six queries, however many schools and pairings."""
+    day = on or today()
+    semesters = [s for s in semesters if s.start <= day]
+    if not semesters:
+        return {}
+    active = Q(pk__in=[])
+    for s in semesters:
+        if day <= s.end:
+            active |= Q(pairing_active_on(day), school_id=s.school_id)
+        else:
+            active |= Q(pairing_active_between(s.start, s.end), school_id=s.school_id)
+    pairings = list(Pairing.objects.filter(active))
+    evaluated = _evaluate(pairings, semesters=semesters, day=day, to_end=True)
+    totals: dict[int, tuple[int, int]] = {s.school_id: (0, 0) for s in semesters}
+    for pairing in pairings:
+        met, due = duties.completeness(evaluated[pairing.pk].statuses)
+        was = totals[pairing.school_id]
+        totals[pairing.school_id] = (was[0] + met, was[1] + due)
+    return totals
+
+
 def _evaluate(
-    pairings: list[Pairing], *, rules: list[duties.Rule], semester: Semester, day: dt.date
+    pairings: list[Pairing],
+    *,
+    semesters: list[Semester],
+    day: dt.date,
+    to_end: bool = False,
+    rules: dict[int, list[duties.Rule]] | None = None,
 ) -> dict[int, duties.PairingDuties]:
-    calendar = calendar_for(semester=semester)
-    earliest = min(calendar.start, calendar.year_start or calendar.start)
+    """Evaluates pairings of the schools of `semesters` (one semester per school) on a day;
+    with `to_end`, no later than the day after each semester, when all of its periods have
+    come due. Five queries (four when the caller has the rules)."""
+    by_school = {s.school_id: s for s in semesters}
+    calendars = calendars_for(semesters)
+    rules = rules or rules_by_school(by_school)
+    earliest = min(min(c.start, c.year_start or c.start) for c in calendars.values())
     logs: dict[int, list[duties.Log]] = defaultdict(list)
     rows = ActivityLog.objects.filter(
         pairing__in=[p.pk for p in pairings], withdrawn_at__isnull=True, date__gte=earliest
     ).values_list("pairing_id", "date", "kind")
     for pairing_id, date, kind in rows:
         logs[pairing_id].append(duties.Log(date, kind))
-    return {
-        p.pk: duties.evaluate_pairing(
-            rules,
+    results = {}
+    for p in pairings:
+        semester = by_school[p.school_id]
+        results[p.pk] = duties.evaluate_pairing(
+            rules[p.school_id],
             category=p.category,
-            calendar=calendar,
+            calendar=calendars[semester.pk],
             span=duties.Span(p.start, p.end),
             logs=logs[p.pk],
-            today=day,
+            today=min(day, semester.end + dt.timedelta(days=1)) if to_end else day,
         )
-        for p in pairings
-    }
+    return results
 
 
 def logs_visible_to(*, user: Any) -> QuerySet[ActivityLog]:

@@ -214,15 +214,51 @@ def test_the_county_rollup_counts_logs_incidents_and_sheets(school, term, board_
     assert (row["logs"], row["incidents"], row["sheets"]) == (4, 1, 0)
 
 
-@pytest.mark.parametrize("schools", [1, 8])
-def test_the_county_page_takes_the_same_queries_for_more_schools(
-    schools, django_assert_num_queries
-):
-    county = factories.CountyFactory()
-    for _n in range(schools):
-        s = factories.SchoolFactory(county=county)
-        factories.SemesterFactory(school=s)
-        factories.PairingFactory(school=s)
-    client = login(factories.make_user(Role.COUNTY, county=county))
-    with django_assert_num_queries(11):
-        assert client.get("/county/").status_code == 200
+def test_the_county_rollup_rates_duty_completion_as_the_dashboard_does(school, term, board_school):
+    from aidcase.selectors import county_rollup
+
+    (row,) = county_rollup(county=school.county, semester_code="2025-2026-1", on=DAY)
+    # left behind 4 of 7, poor 0 of 1 (see the module's docstring)
+    assert (row["duties_met"], row["duties_due"], row["duty_rate"]) == (4, 8, 50)
+
+
+def _dashboard_completion(school, semester, day):
+    board = school_dashboard(school=school, semester=semester, chosen=DashboardFilter(), on=day)
+    return sum(c.met for c in board["by_category"]), sum(c.due for c in board["by_category"])
+
+
+@pytest.mark.parametrize("day", [DAY, dt.date(2025, 12, 3), dt.date(2026, 3, 2)])
+def test_each_county_row_has_its_own_schools_rules_and_calendar(school, term, board_school, day):
+    """A second school of the county that asks for a monthly talk only and takes the week
+    of 6 Oct off: each row equals that school's own dashboard, running or finished."""
+    from aidcase.selectors import county_rollup
+    from visits.models import DutyRule, HolidayWeek
+
+    other = factories.SchoolFactory(county=school.county, code="B")
+    other_term = factories.SemesterFactory(school=other, code="2025-2026-1")
+    DutyRule.objects.create(
+        school=other, category=Category.LEFT_BEHIND, kind=Kind.TALK, period="month", count=1
+    )
+    HolidayWeek.objects.create(school=other, monday=dt.date(2025, 10, 6))
+    pairing = factories.PairingFactory(school=other, start=START, identified=False)
+    ActivityLog.objects.create(
+        pairing=pairing, author=pairing.teacher, kind=Kind.TALK, date=START, content="谈心"
+    )
+    ended = factories.PairingFactory(
+        school=other,
+        start=START,
+        end=dt.date(2025, 11, 20),
+        end_reason="毕业",
+        identified=False,
+    )
+    ActivityLog.objects.create(
+        pairing=ended, author=ended.teacher, kind=Kind.TALK, date=START, content="谈心"
+    )
+    rows = {
+        row["school"].pk: row
+        for row in county_rollup(county=school.county, semester_code="2025-2026-1", on=day)
+    }
+    for s, semester in ((school, term), (other, other_term)):
+        expected = _dashboard_completion(s, semester, day)
+        assert (rows[s.pk]["duties_met"], rows[s.pk]["duties_due"]) == expected
+        assert expected[1] > 0

@@ -120,7 +120,7 @@ def test_county_rollup_has_one_row_per_school_of_the_county(django_assert_num_qu
         semester=factories.SemesterFactory(school=second),
         category=Category.PROBLEM,
     )
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(13):
         rows = county_rollup(county=county, semester_code=factories.current_code())
     by_code = {row["school"].code: row for row in rows}
     assert set(by_code) == {"A", "B"}

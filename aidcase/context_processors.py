@@ -28,6 +28,7 @@ NAVIGATION: dict[str, list[tuple[str, Any, str]]] = {
         ("duty_rules", _("规则"), "check"),
         ("import_home", _("导入导出"), "list"),
         ("ledger_home", _("台账"), "list"),
+        ("audit_home", _("审计"), "list"),
         ("me", _("我的结对"), "user"),
     ],
     Role.PRINCIPAL: [
@@ -36,6 +37,7 @@ NAVIGATION: dict[str, list[tuple[str, Any, str]]] = {
         ("sheet_list", _("考核"), "check"),
         ("pairing_list", _("结对"), "link"),
         ("ledger_home", _("台账"), "list"),
+        ("audit_home", _("审计"), "list"),
         ("me", _("我的结对"), "user"),
     ],
     Role.COUNTY: [("county", _("全县概况"), "home")],

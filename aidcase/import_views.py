@@ -31,7 +31,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from aidcase.audit import access_record
 from aidcase.imports import SHEETS, Sheet, import_file, sheet_for
+from aidcase.models import AccessLog
 from aidcase.permissions import AuthedRequest, request_school, role_required
 from aidcase.spreadsheets import MAX_BYTES, Column, FileRefused, Plan, workbook_bytes
 from students.models import Role, School, Semester
@@ -232,7 +234,9 @@ def import_passwords(request: AuthedRequest) -> HttpResponse:
             _("一次性密码表已下载过或已过期。如有教师没有拿到密码，请在“教师”页面为其重置密码。"),
         )
         return redirect("import_home")
-    return _attachment(data, f"teachers-passwords-{school.code}-{timezone.localdate()}.xlsx")
+    filename = f"teachers-passwords-{school.code}-{timezone.localdate()}.xlsx"
+    access_record(user=request.user, action=AccessLog.Action.DOWNLOAD, school=school, what=filename)
+    return _attachment(data, filename)
 
 
 @role_required(Role.OFFICE)
@@ -262,7 +266,9 @@ def import_export(request: AuthedRequest, kind: str) -> HttpResponse:
         notes=provenance,
         mark_required=False,
     )
-    return _attachment(data, f"{kind}-{school.code}-{now.date()}.xlsx")
+    filename = f"{kind}-{school.code}-{now.date()}.xlsx"
+    access_record(user=request.user, action=AccessLog.Action.EXPORT, school=school, what=filename)
+    return _attachment(data, filename)
 
 
 # Helpers of the pages

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from aidcase.audit import access_record
 from aidcase.import_views import XLSX
 from aidcase.ledgers import (
     LEDGER_NOTES,
@@ -21,6 +22,7 @@ from aidcase.ledgers import (
     period_of,
     period_too_long,
 )
+from aidcase.models import AccessLog
 from aidcase.permissions import (
     SCHOOL_MANAGERS,
     SCHOOL_ROLES,
@@ -120,6 +122,7 @@ def ledger_export(request: AuthedRequest, kind: str) -> HttpResponse:
     )
     response = HttpResponse(data, content_type=XLSX)
     filename = ledger_filename(kind=kind, school=school, period=period)
+    access_record(user=request.user, action=AccessLog.Action.EXPORT, school=school, what=filename)
     # The Chinese name as RFC 6266 spells it, after a plain one for clients that lack it.
     plain = f"ledger-{kind}-{period.slug}.xlsx"
     response["Content-Disposition"] = (

@@ -1,11 +1,19 @@
+import time
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, resolve_url
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
 
 from aidcase.permissions import profile_of
+from aidcase.security import SESSION_LOGIN_AT, SESSION_SEEN_AT, session_stamp
 
 
 class NoStoreForAuthenticatedMiddleware:
@@ -45,3 +53,63 @@ class ForcePasswordChangeMiddleware:
         if profile is not None and profile.must_change_password:
             return redirect("password_change")
         return None
+
+
+class SessionTimeoutMiddleware:
+    """Ends a session after `SESSION_IDLE_SECONDS` without a request and `SESSION_COOKIE_AGE`
+    after the login, however busy the user was in between.
+
+    The login and last-seen times are epoch seconds in the session (set at login by
+    aidcase.security). Every save of a session pushes Django's own expiry forward, so the
+    absolute limit counts from the stored login time; and the last-seen time is rewritten at
+    most once a minute, so that most requests read the session without saving it.
+
+    The check runs in `process_view`, once every middleware has prepared the request: the
+    message shown on the login page needs the message storage.
+    """
+
+    # Pages open to anyone: after a timeout they are shown to the visitor, logged out.
+    PUBLIC = ("login", "questionnaire_answer")
+    SEEN_RESOLUTION = 60
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: Any
+    ) -> HttpResponse | None:
+        if not request.user.is_authenticated:
+            return None
+        session = request.session
+        now = int(time.time())
+        login_at = session.get(SESSION_LOGIN_AT)
+        seen_at = session.get(SESSION_SEEN_AT)
+        if login_at is None or seen_at is None:
+            # A session from before these times were kept (or one made by a test client
+            # before the login signal had a receiver): the account's last login stands in.
+            last_login = request.user.last_login
+            login_at = int(last_login.timestamp()) if last_login else now
+            seen_at = login_at
+        if now - login_at > settings.SESSION_COOKIE_AGE:
+            hours = settings.SESSION_COOKIE_AGE // 3600
+            reason = _("登录已超过 %(hours)d 小时，请重新登录。") % {"hours": hours}
+        elif now - seen_at > settings.SESSION_IDLE_SECONDS:
+            reason = _("长时间未操作，已自动退出，请重新登录。")
+        else:
+            if now - seen_at >= self.SEEN_RESOLUTION:
+                session_stamp(session, login_at=login_at, seen_at=now)
+            return None
+        logout(request)
+        messages.warning(request, reason)
+        match = request.resolver_match
+        if match is not None and match.url_name in self.PUBLIC:
+            return None
+        login_url = resolve_url(settings.LOGIN_URL)
+        if getattr(request, "htmx", False):
+            return HttpResponseClientRedirect(login_url)
+        if request.method == "GET":
+            return redirect_to_login(request.get_full_path(), login_url)
+        return redirect(login_url)

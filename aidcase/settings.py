@@ -6,13 +6,21 @@ DJANGO_DEBUG          off unless set to 1/true/yes/on
 DJANGO_ALLOWED_HOSTS  comma-separated, default localhost,127.0.0.1,[::1]
 DJANGO_HTTPS          with DEBUG off: HTTPS-only cookies, HSTS and redirects (default on)
 DJANGO_EMAIL_*        the SMTP server of reminder e-mails (see README)
+AIDCASE_ID_KEY        the key that encrypts ID numbers (身份证号) at rest: 32 random bytes,
+                      urlsafe base64 (`manage.py id_key --generate`); never in the database or
+                      its backups. Default: a random key kept in var/id_key (development only)
+AIDCASE_BACKUP_KEY    the key of `manage.py backup` / `restore`: 32 random bytes, base64
+                      (`manage.py backup --generate-key`); no default, kept apart from backups
 """
 
+import base64
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -41,8 +49,25 @@ def _secret_key() -> str:
     return key
 
 
+def _id_key() -> str:
+    key = os.environ.get("AIDCASE_ID_KEY", "").strip()
+    if key:
+        return key
+    # As for the secret key: a development checkout keeps its own key outside the database.
+    path = VAR_DIR / "id_key"
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(exist_ok=True)
+    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
 DEBUG = env_flag("DJANGO_DEBUG")
 SECRET_KEY = _secret_key()
+ID_NUMBER_KEY = _id_key()
+ID_NUMBER_KEY_FROM_ENV = bool(os.environ.get("AIDCASE_ID_KEY", "").strip())
 ALLOWED_HOSTS = [
     h.strip()
     for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
@@ -60,6 +85,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "import_export",
     "django_tasks_db",
+    "simple_history",
+    "axes",
     "students",
     "pairing",
     "visits",
@@ -69,17 +96,22 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "aidcase.middleware.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "aidcase.middleware.NoStoreForAuthenticatedMiddleware",
     "aidcase.middleware.ForcePasswordChangeMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "aidcase.urls"
@@ -93,6 +125,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
@@ -126,6 +159,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out username and address before the password
+    # is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lockout after 10 failed logins of one username from one address, for 30 minutes; the aid
+# office can lift it earlier.
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = dt.timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# No personal data in logs: axes names only the lockout parameters, masked, and the path.
+# The attempt records in the database stay complete, they are the lockout state.
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "user_agent"]
+# Behind nginx every request comes from the proxy's own address, and one address for all
+# would let anyone lock any account: the client's address is the one nginx appends to
+# X-Forwarded-For.
+AXES_CLIENT_IP_CALLABLE = (
+    "aidcase.security.client_ip_behind_proxy" if env_flag("DJANGO_BEHIND_PROXY") else None
+)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -150,13 +206,30 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# A session lasts at most 8 hours from login (absolute) and ends after 30 minutes without a
+# request (idle; aidcase.middleware.SessionTimeoutMiddleware).
 SESSION_COOKIE_AGE = 8 * 60 * 60
+SESSION_IDLE_SECONDS = 30 * 60
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Every script is a file served by the app and carries the request's nonce; no inline script,
+# event handler or style attribute is allowed anywhere.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
 
 HTTPS = env_flag("DJANGO_HTTPS", default=not DEBUG)
 if HTTPS:
@@ -197,6 +270,10 @@ MAILERS = {
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_EMAIL_FROM", "AidCase <noreply@localhost>")
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# Encrypts backups (aidcase.backup). Not derived from SECRET_KEY and never written to the
+# database or into a backup: whoever holds a backup file without it reads nothing.
+BACKUP_KEY = os.environ.get("AIDCASE_BACKUP_KEY", "")
 
 # Never log request bodies or personal data: only the logger names and messages Django emits.
 LOGGING = {

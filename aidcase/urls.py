@@ -29,6 +29,8 @@ urlpatterns = [
     path("", include("pairing.urls")),
     path("", include("aidcase.import_urls")),
     path("", include("aidcase.ledger_urls")),
+    path("", include("aidcase.audit_urls")),
+    path("", include("aidcase.security_urls")),
     path("", include("assessment.urls")),
     path("", include("assessment.questionnaire_urls")),
     path("admin/", admin.site.urls),

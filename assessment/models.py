@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from pairing.models import Pairing
 from students.models import Category, School, Semester, Student
@@ -35,6 +36,8 @@ class Score(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering: ClassVar = ["-semester__start", "student__student_no", "subject"]
@@ -83,6 +86,8 @@ class AssessmentRule(models.Model):
         validators=[MinValueValidator(Decimal("0.50")), MaxValueValidator(Decimal("3.00"))],
         help_text=_("进步比例低于此值即为帮扶无效，如 1.05"),
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering: ClassVar = ["school", "category"]
@@ -137,6 +142,8 @@ class Sheet(models.Model):
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering: ClassVar = ["-semester__start", "teacher__username"]
@@ -254,6 +261,8 @@ class Questionnaire(models.Model):
     entered_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering: ClassVar = ["semester", "pairing"]

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from aidcase.audit import IMPORT_REASON
 from aidcase.spreadsheets import (
     CellError,
     Column,
@@ -131,6 +132,7 @@ class ScoresSheet:
             .values_list("student_id", "semester_id", "subject", "score")
         }
         writes: list[tuple[int, str, str, Decimal]] = []
+        replaced: set[tuple[int, str, str]] = set()
         for number, row, _ok in read:
             student_id, subject_ = ids[row["student_no"]], row.get("subject") or TOTAL
             known = semesters.get(row["semester"])
@@ -140,6 +142,7 @@ class ScoresSheet:
                 plan.changes.append(RowChange(number, key, "new"))
             elif old != row["score"]:  # Decimal: 85.5 equals the stored 85.50
                 plan.changes.append(RowChange(number, key, "changed", ["成绩"]))
+                replaced.add((student_id, row["semester"], subject_))
             else:
                 plan.changes.append(RowChange(number, key, "unchanged"))
                 continue
@@ -147,7 +150,12 @@ class ScoresSheet:
 
         def apply() -> dict[str, int]:
             result = self._apply(
-                school=school, semesters=semesters, new_codes=new_codes, writes=writes
+                school=school,
+                semesters=semesters,
+                new_codes=new_codes,
+                writes=writes,
+                replaced=replaced,
+                by=by,
             )
             return {"new": plan.count("new"), "changed": plan.count("changed"), **result}
 
@@ -162,6 +170,8 @@ class ScoresSheet:
         semesters: dict[str, Semester],
         new_codes: list[str],
         writes: list[tuple[int, str, str, Decimal]],
+        replaced: set[tuple[int, str, str]],
+        by: Any,
     ) -> dict[str, int]:
         semesters = {
             **semesters,
@@ -179,6 +189,28 @@ class ScoresSheet:
             unique_fields=["student", "semester", "subject"],
             update_fields=["score", "updated_at"],
         )
+        # An upsert sends no signals: the history entries of the written scores, read back.
+        keys = {(student_id, c, s) for student_id, c, s, _value in writes}
+        written = [
+            score
+            for score in Score.objects.filter(
+                semester__in=[semesters[c] for c in {c for _s, c, _x, _v in writes}],
+                student__in={student_id for student_id, _c, _s, _v in writes},
+            ).select_related("semester")
+            if (score.student_id, score.semester.code, score.subject) in keys
+        ]
+        for update in (False, True):
+            Score.history.bulk_history_create(
+                [
+                    score
+                    for score in written
+                    if ((score.student_id, score.semester.code, score.subject) in replaced)
+                    is update
+                ],
+                update=update,
+                default_user=by,
+                default_change_reason=IMPORT_REASON,
+            )
         return {"semesters": len(new_codes)}
 
     def export_rows(

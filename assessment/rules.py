@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from aidcase.audit import RULES_REASON, tracked_bulk_create
 from assessment import scoring
 from assessment.models import AssessmentRule
 from students.models import Category, School
@@ -38,7 +39,7 @@ def assessment_rules_save(
     for rule in built:
         rule.full_clean(exclude=["school"], validate_unique=False)
     AssessmentRule.objects.filter(school=school).delete()
-    return AssessmentRule.objects.bulk_create(built)
+    return tracked_bulk_create(AssessmentRule, built, by=by, reason=RULES_REASON)
 
 
 @transaction.atomic

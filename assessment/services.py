@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from aidcase.audit import COMPUTE_REASON, ISSUE_REASON, tracked_bulk_create, tracked_bulk_update
 from assessment import scoring
 from assessment.models import QUESTIONS, AssessmentRule, Questionnaire, Score, Sheet, SheetEvent
 from assessment.selectors import questionnaire_token_hash
@@ -323,9 +324,13 @@ def sheets_compute(*, school: School, semester: Semester, by: User | None) -> li
         elif sheet.state == Sheet.State.DRAFT:
             _fill(sheet, content, at=now)
             changed.append(sheet)
-    Sheet.objects.bulk_create(created)
-    Sheet.objects.bulk_update(
-        changed, ["content", "points", "effective", "ineffective", "incomplete", "computed_at"]
+    tracked_bulk_create(Sheet, created, by=by, reason=COMPUTE_REASON)
+    tracked_bulk_update(
+        Sheet,
+        changed,
+        ["content", "points", "effective", "ineffective", "incomplete", "computed_at"],
+        by=by,
+        reason=COMPUTE_REASON,
     )
     SheetEvent.objects.bulk_create(
         SheetEvent(sheet=sheet, action=SheetEvent.Action.COMPUTED, by=by)
@@ -526,8 +531,14 @@ def questionnaires_issue(
         questionnaire.issued_at = now
         questionnaire.expires_at = now + QUESTIONNAIRE_VALID_FOR
         issued.append((questionnaire, token))
-    Questionnaire.objects.bulk_create(created)
-    Questionnaire.objects.bulk_update(renewed, ["token_hash", "issued_at", "expires_at"])
+    tracked_bulk_create(Questionnaire, created, by=by, reason=ISSUE_REASON)
+    tracked_bulk_update(
+        Questionnaire,
+        renewed,
+        ["token_hash", "issued_at", "expires_at"],
+        by=by,
+        reason=ISSUE_REASON,
+    )
     return issued
 
 

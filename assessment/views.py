@@ -14,7 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from aidcase.audit import access_record
 from aidcase.forms import add_service_errors
+from aidcase.models import AccessLog
 from aidcase.permissions import (
     SCHOOL_MANAGERS,
     SCHOOL_ROLES,
@@ -210,8 +212,12 @@ def sheet_reopen(request: AuthedRequest, pk: int) -> HttpResponse:
 def sheet_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
     sheet = sheet_get_for_user(user=request.user, pk=pk)
     pdf = reports.sheet_pdf(sheet=sheet, exported_by=person_label(request.user), at=timezone.now())
+    filename = reports.sheet_filename(sheet)
+    access_record(
+        user=request.user, action=AccessLog.Action.PDF, school=sheet.school, what=filename
+    )
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = _attachment(reports.sheet_filename(sheet))
+    response["Content-Disposition"] = _attachment(filename)
     return response
 
 
@@ -229,10 +235,10 @@ def summary_xlsx(request: AuthedRequest, pk: int) -> HttpResponse:
         sheets=sheets_of(school=school, semester=semester),
         exported_by=person_label(request.user),
     )
+    filename = _("%(semester)s考核汇总.xlsx") % {"semester": semester.code}
+    access_record(user=request.user, action=AccessLog.Action.EXPORT, school=school, what=filename)
     response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = _attachment(
-        _("%(semester)s考核汇总.xlsx") % {"semester": semester.code}
-    )
+    response["Content-Disposition"] = _attachment(filename)
     return response
 
 
@@ -264,11 +270,12 @@ def export_download(request: AuthedRequest, pk: int) -> FileResponse:
     path = tasks.export_path(export)
     if not path.exists():
         raise Http404
+    filename = _("%(semester)s考核表.zip") % {"semester": export.semester.code}
+    access_record(
+        user=request.user, action=AccessLog.Action.DOWNLOAD, school=export.school, what=filename
+    )
     return FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=_("%(semester)s考核表.zip") % {"semester": export.semester.code},
-        content_type="application/zip",
+        path.open("rb"), as_attachment=True, filename=filename, content_type="application/zip"
     )
 
 

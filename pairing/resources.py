@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from aidcase.audit import IMPORT_REASON, tracked_bulk_create, tracked_bulk_update
 from aidcase.spreadsheets import (
     Column,
     Plan,
@@ -317,11 +318,14 @@ class PairingsSheet:
             pairing.updated_at = now
             changed.append(pairing)
         # Ends first: a row may end an open pairing that a new row of the file replaces.
-        if changed:
-            Pairing.objects.bulk_update(
-                changed, ["end", "end_reason", "subject", "updated_at"], batch_size=1000
-            )
-        Pairing.objects.bulk_create(creations, batch_size=1000)
+        tracked_bulk_update(
+            Pairing,
+            changed,
+            ["end", "end_reason", "subject", "updated_at"],
+            by=by,
+            reason=IMPORT_REASON,
+        )
+        tracked_bulk_create(Pairing, creations, by=by, reason=IMPORT_REASON)
         return {"new": len(creations), "changed": len(changed)}
 
     def export_rows(self, *, school: School) -> Iterable[list[Any]]:

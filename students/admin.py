@@ -57,6 +57,8 @@ class StudentAdmin(admin.ModelAdmin):
     list_filter = ("school", "status")
     search_fields = ("student_no", "name")
     raw_id_fields = ("school_class", "cohort")
+    # The ID number is shown and revealed only through the school pages, which log it.
+    exclude = ("id_number", "id_number_hash")
 
 
 @admin.register(Identification)

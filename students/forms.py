@@ -50,6 +50,7 @@ class StudentForm(forms.ModelForm):
         }
 
     field_order = ("student_no", "name", "gender", "birth_date", "id_number", "entry_year")
+    registered_id_number: str
 
     def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -58,9 +59,29 @@ class StudentForm(forms.ModelForm):
         limit_choices(self, "school_class", classes_of(school=school))
         if self.instance.pk:
             self.fields["entry_year"].initial = self.instance.cohort.entry_year
+        # The full number is never put into the page: the field starts empty and keeps the
+        # registered number unless a new one is typed (or removal is asked for).
+        self.registered_id_number = self.instance.id_number if self.instance.pk else ""
+        if self.registered_id_number:
+            self.initial["id_number"] = ""
+            self.fields["id_number"].help_text = _(
+                "已登记：%(masked)s。留空表示不修改，填写新号码将替换。"
+            ) % {"masked": self.instance.masked_id_number}
+            self.fields["remove_id_number"] = forms.BooleanField(
+                label=_("删除已登记的身份证号"), required=False
+            )
+            order = list(self.field_order)
+            order.insert(order.index("id_number") + 1, "remove_id_number")
+            self.order_fields(order)
+
+    def clean_id_number(self) -> str:
+        typed = self.cleaned_data.get("id_number") or ""
+        return typed or self.registered_id_number
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if data.get("remove_id_number"):
+            data["id_number"] = ""
         year, school_class = data.get("entry_year"), data.get("school_class")
         if year is not None and school_class is not None and school_class.cohort.entry_year != year:
             self.add_error("school_class", _("所选班级不属于该入学年份"))

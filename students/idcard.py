@@ -14,6 +14,11 @@ def normalize(value: str) -> str:
     return value.strip().upper().replace(" ", "")
 
 
+def looks_like_id_number(value: str) -> bool:
+    """Shaped like an 18-character number (a search box's query), whether or not it is valid."""
+    return bool(_PATTERN.match(normalize(value)))
+
+
 def check_char(first17: str) -> str:
     total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
     return _CHECK_CHARS[total % 11]

@@ -8,8 +8,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from students import idcard
+from students.fields import EncryptedIdNumberField
 
 SEMESTER_CODE_RE = re.compile(r"^(\d{4})-(\d{4})-([12])$")
 
@@ -72,6 +74,8 @@ class School(models.Model):
         help_text=_("超过上限的教师会在概况页标出"),
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering: ClassVar = ["code"]
         verbose_name = _("学校")
@@ -116,6 +120,8 @@ class Semester(models.Model):
     code = models.CharField(_("学期代码"), max_length=11, validators=[validate_semester_code])
     start = models.DateField(_("开学日期"))
     end = models.DateField(_("结束日期"))
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering: ClassVar = ["school", "-start"]
@@ -249,6 +255,8 @@ class Profile(models.Model):
     subjects = models.CharField(_("任教学科"), max_length=100, blank=True)
     must_change_password = models.BooleanField(_("须修改密码"), default=False)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering: ClassVar = ["school", "name"]
         verbose_name = _("用户资料")
@@ -293,7 +301,10 @@ class Student(models.Model):
     name = models.CharField(_("姓名"), max_length=40)
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("出生日期"))
-    id_number = models.CharField(_("身份证号"), max_length=18, blank=True)
+    # Encrypted at rest; found by exact search through id_number_hash (students.fields), which
+    # is declared first so that assigning the number sets the hash after the hash's default.
+    id_number_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    id_number = EncryptedIdNumberField(_("身份证号"), blank=True, hash_field="id_number_hash")
     cohort = models.ForeignKey(
         Cohort, on_delete=models.PROTECT, related_name="students", verbose_name=_("年级（级）")
     )
@@ -316,6 +327,8 @@ class Student(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering: ClassVar = ["school", "-cohort__entry_year", "school_class__name", "student_no"]
@@ -391,6 +404,8 @@ class Identification(models.Model):
     )
     approved_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering: ClassVar = ["-semester__start", "student__student_no", "category"]

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from aidcase.audit import IMPORT_REASON, tracked_bulk_create, tracked_bulk_update
 from aidcase.spreadsheets import (
     CellError,
     Column,
@@ -336,17 +337,20 @@ class StudentsSheet:
                     )
                 )
                 continue
+            ids[student.student_no] = student.pk
+            if all(getattr(student, attr) == value for attr, value in values.items()):
+                continue  # unchanged: no write, no history entry
             for attr, value in values.items():
                 setattr(student, attr, value)
             student.updated_at = now
             update_fields.update(values)
             changed.append(student)
-            ids[student.student_no] = student.pk
+        if "id_number" in update_fields:
+            update_fields.add("id_number_hash")
         # Both backends return the new primary keys, so no query is needed to find them.
-        for student in Student.objects.bulk_create(creations, batch_size=1000):
+        for student in tracked_bulk_create(Student, creations, by=by, reason=IMPORT_REASON):
             ids[student.student_no] = student.pk
-        if changed:
-            Student.objects.bulk_update(changed, sorted(update_fields), batch_size=1000)
+        tracked_bulk_update(Student, changed, sorted(update_fields), by=by, reason=IMPORT_REASON)
 
         new_identifications = []
         by_id = by.pk if by is not None else None
@@ -381,11 +385,14 @@ class StudentsSheet:
                             approved_at=now,
                         )
                     )
-            Identification.objects.bulk_create(new_identifications, batch_size=1000)
-            if approving:
-                Identification.objects.bulk_update(
-                    approving, ["state", "approved_by", "approved_at"], batch_size=1000
-                )
+            tracked_bulk_create(Identification, new_identifications, by=by, reason=IMPORT_REASON)
+            tracked_bulk_update(
+                Identification,
+                approving,
+                ["state", "approved_by", "approved_at"],
+                by=by,
+                reason=IMPORT_REASON,
+            )
         return {
             "new": len(creations),
             "changed": len(changed),
@@ -589,6 +596,7 @@ class TeachersSheet:
                 classes=classes,
                 assignments=assignments,
                 changed_rows=plan.count("changed"),
+                by=by,
             )
 
         plan.apply = apply
@@ -634,6 +642,7 @@ class TeachersSheet:
         classes: list[SchoolClass],
         assignments: dict[int, SchoolClass],
         changed_rows: int,
+        by: Any,
     ) -> dict[str, Any]:
         user_model = get_user_model()
         now = timezone.now()
@@ -675,9 +684,15 @@ class TeachersSheet:
                     setattr(profile, attr, value)
                 changed.append(profile)
         user_model.objects.bulk_create(new_users, batch_size=500)
-        Profile.objects.bulk_create(new_profiles, batch_size=500)
-        if changed:
-            Profile.objects.bulk_update(changed, ["name", "phone", "subjects"], batch_size=500)
+        tracked_bulk_create(Profile, new_profiles, by=by, reason=IMPORT_REASON, batch_size=500)
+        tracked_bulk_update(
+            Profile,
+            changed,
+            ["name", "phone", "subjects"],
+            by=by,
+            reason=IMPORT_REASON,
+            batch_size=500,
+        )
 
         # Leaving homeroom duty first, then taking up classes: a class given up by one row
         # and taken by another ends with the one who takes it.

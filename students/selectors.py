@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from aidcase.permissions import profile_of
 from pairing.models import Pairing
+from students import idcard
+from students.fields import lookup_hash
 from students.models import (
     CATEGORY_SHORT_LABELS,
     SEMESTER_CODE_RE,
@@ -215,11 +217,15 @@ def student_search(
     semester: Semester | None = None,
     on: dt.date | None = None,
 ) -> QuerySet[Student]:
-    """Filters a visible set of students: by name or 学籍号, by category identified in the
-    semester, by class, by status, and by whether an identified student has a helper."""
+    """Filters a visible set of students: by name, 学籍号 or a whole ID number (an exact match
+    through its keyed hash: the number itself is stored encrypted), by category identified in
+    the semester, by class, by status, and by whether an identified student has a helper."""
     result = students
     if query:
-        result = result.filter(Q(name__contains=query) | Q(student_no__startswith=query))
+        matches = Q(name__contains=query) | Q(student_no__startswith=query)
+        if idcard.looks_like_id_number(query):
+            matches |= Q(id_number_hash=lookup_hash(query))
+        result = result.filter(matches)
     if category and semester is not None:
         result = result.filter(
             identifications__semester=semester,

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aidcase.security import sessions_end_for
 from students.models import (
     Category,
     Cohort,
@@ -249,6 +250,7 @@ def staff_reset_password(*, profile: Profile, by: Any) -> str:
     profile.user.save(update_fields=["password"])
     profile.must_change_password = True
     profile.save(update_fields=["must_change_password"])
+    sessions_end_for(profile.user)
     return password
 
 
@@ -260,4 +262,6 @@ def staff_set_active(*, profile: Profile, active: bool, by: Any) -> Profile:
         raise ValidationError(_("该教师还有进行中的结对，请先结束或移交这些结对再停用账号"))
     profile.user.is_active = active
     profile.user.save(update_fields=["is_active"])
+    if not active:
+        sessions_end_for(profile.user)
     return profile

@@ -6,6 +6,7 @@ urlpatterns = [
     path("students/", views.student_list, name="student_list"),
     path("students/new/", views.student_create, name="student_create"),
     path("students/<int:pk>/edit/", views.student_edit, name="student_edit"),
+    path("students/<int:pk>/id-number/", views.student_id_reveal, name="student_id_reveal"),
     path("students/<int:pk>/identify/", views.identification_create, name="identification_create"),
     path("identifications/", views.identification_list, name="identification_list"),
     path(

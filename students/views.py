@@ -7,7 +7,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from aidcase.audit import access_record
 from aidcase.forms import add_service_errors
+from aidcase.models import AccessLog
 from aidcase.permissions import (
     SCHOOL_ROLES,
     AuthedRequest,
@@ -126,6 +128,19 @@ def _student_form(request: AuthedRequest, student: Student) -> HttpResponse:
             messages.success(request, _("已保存学生 %(name)s 的信息") % {"name": student.name})
             return redirect("student_detail", pk=student.pk)
     return render(request, "students/student_form.html", {"form": form, "student": student})
+
+
+@role_required(Role.OFFICE)
+@require_POST
+def student_id_reveal(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Shows one student's full ID number to the aid office, on purpose (a POST, never a link)
+    and logged; everywhere else the number is masked."""
+    student = student_get_for_user(user=request.user, pk=pk)
+    access_record(user=request.user, action=AccessLog.Action.ID_REVEAL, student=student)
+    template = "students/id_number.html"
+    if request.htmx:
+        template += "#number"
+    return render(request, template, {"student": student})
 
 
 @role_required(Role.OFFICE)

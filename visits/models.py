@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from pairing.models import Pairing
 from students.models import Category, School, Semester, Student
@@ -120,6 +121,8 @@ class ActivityLog(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering: ClassVar = ["-date", "-created_at"]
         verbose_name = _("帮扶记录")
@@ -183,6 +186,8 @@ class VisitPhoto(models.Model):
     height = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering: ClassVar = ["log", "pk"]
         verbose_name = _("家访照片")
@@ -237,6 +242,8 @@ class Incident(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering: ClassVar = ["-date", "-created_at"]
         verbose_name = _("违纪事件")
@@ -268,6 +275,8 @@ class DutyRule(models.Model):
     title = models.CharField(_("要求"), max_length=200)
     position = models.PositiveSmallIntegerField(default=0)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering: ClassVar = ["school", "category", "position", "pk"]
         verbose_name = _("帮扶措施要求")
@@ -297,6 +306,8 @@ class HolidayWeek(models.Model):
     monday = models.DateField(_("周一日期"))
     note = models.CharField(_("说明"), max_length=100, blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering: ClassVar = ["school", "monday"]
         verbose_name = _("不计周")
@@ -324,6 +335,8 @@ class Exam(models.Model):
     )
     name = models.CharField(_("考试名称"), max_length=100)
     date = models.DateField(_("考试日期"))
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering: ClassVar = ["school", "date"]

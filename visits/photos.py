@@ -163,7 +163,8 @@ def photo_get_for_user(*, user: Any, pk: int) -> VisitPhoto:
     photo = (
         VisitPhoto.objects.filter(log__in=logs_visible_to(user=user).values("pk"))
         .filter(pk=pk)
-        .order_by("pk")  # not the default ordering, which joins the log
+        .select_related("log__pairing__student")  # whose photo it is, for the access log
+        .order_by("pk")  # not the default ordering
         .first()
     )
     if photo is None:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from aidcase.audit import IMPORT_REASON, tracked_bulk_create, tracked_bulk_update
 from aidcase.spreadsheets import (
     CellError,
     Column,
@@ -116,17 +117,14 @@ class IncidentsSheet:
             return plan
 
         # The earliest recorded incident stands for its key (the form may have recorded two).
-        existing: dict[tuple[int, dt.date, str], tuple[int, str]] = {}
+        existing: dict[tuple[int, dt.date, str], Incident] = {}
         days = [r["date"] for _n, r, _ok in read]
         if days:
-            for pk, student_id, day, type_, old_note in (
-                Incident.objects.filter(
-                    student__school=school, date__gte=min(days), date__lte=max(days)
-                )
-                .order_by("pk")
-                .values_list("pk", "student_id", "date", "type", "note")
-            ):
-                existing.setdefault((student_id, day, type_), (pk, old_note))
+            # Whole rows: a changed one is written back with its history entry.
+            for incident in Incident.objects.filter(
+                student__school=school, date__gte=min(days), date__lte=max(days)
+            ).order_by("pk"):
+                existing.setdefault((incident.student_id, incident.date, incident.type), incident)
         has_note = "说明" in table.headers
         new: list[Incident] = []
         changed: list[Incident] = []
@@ -141,9 +139,10 @@ class IncidentsSheet:
                 new.append(
                     Incident(student_id=student_id, date=row["date"], type=row["type"], note=text_)
                 )
-            elif has_note and found[1] != text_:
+            elif has_note and found.note != text_:
                 plan.changes.append(RowChange(number, key, "changed", ["说明"]))
-                changed.append(Incident(pk=found[0], note=text_))
+                found.note = text_
+                changed.append(found)
             else:
                 plan.changes.append(RowChange(number, key, "unchanged"))
 
@@ -156,19 +155,20 @@ class IncidentsSheet:
                 return plan
 
         def apply() -> dict[str, int]:
-            return self._apply(new=new, changed=changed, recorder=recorder)
+            return self._apply(new=new, changed=changed, recorder=recorder, by=by)
 
         plan.apply = apply
         return plan
 
     @staticmethod
     @transaction.atomic
-    def _apply(*, new: list[Incident], changed: list[Incident], recorder: Any) -> dict[str, int]:
+    def _apply(
+        *, new: list[Incident], changed: list[Incident], recorder: Any, by: Any
+    ) -> dict[str, int]:
         for incident in new:
             incident.recorded_by = recorder
-        Incident.objects.bulk_create(new, batch_size=1000)
-        if changed:
-            Incident.objects.bulk_update(changed, ["note"], batch_size=1000)
+        tracked_bulk_create(Incident, new, by=by, reason=IMPORT_REASON)
+        tracked_bulk_update(Incident, changed, ["note"], by=by, reason=IMPORT_REASON)
         return {"new": len(new), "changed": len(changed)}
 
     def export_rows(

@@ -17,6 +17,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from aidcase.audit import RULES_REASON, tracked_bulk_create
 from students.models import School, Semester
 from students.selectors import schools_visible_to
 from visits.duties import monday_of
@@ -80,7 +81,7 @@ def duty_rules_save(
     if errors:
         raise ValidationError(dict(errors))
     DutyRule.objects.filter(school=school).delete()
-    return DutyRule.objects.bulk_create(built)
+    return tracked_bulk_create(DutyRule, built, by=by, reason=RULES_REASON)
 
 
 @transaction.atomic

@@ -12,12 +12,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from aidcase.audit import access_record
 from aidcase.forms import add_service_errors
+from aidcase.models import AccessLog
 from aidcase.permissions import (
+    SCHOOL_MANAGERS,
     SCHOOL_ROLES,
     AuthedRequest,
     is_office,
     request_school,
+    role_of,
     role_required,
 )
 from pairing.selectors import pairings_of_teacher
@@ -179,7 +183,14 @@ def log_withdraw(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @role_required(*SCHOOL_ROLES)
 def photo(request: AuthedRequest, pk: int) -> HttpResponseBase:
-    return photo_file_response(photo_get_for_user(user=request.user, pk=pk))
+    found = photo_get_for_user(user=request.user, pk=pk)
+    access_record(
+        user=request.user,
+        action=AccessLog.Action.PHOTO_VIEW,
+        student=found.log.pairing.student,
+        what=f"photo-{found.pk}",
+    )
+    return photo_file_response(found)
 
 
 @role_required(*SCHOOL_ROLES)
@@ -202,9 +213,10 @@ def student_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             request.GET.get("page")
         ),
         "can_manage": office,
+        "can_audit": role_of(request.user) in SCHOOL_MANAGERS,
         "can_record_incident": can_record_incident(user=request.user, student=student),
-        "id_number": student.id_number if office else student.masked_id_number,
     }
+    access_record(user=request.user, action=AccessLog.Action.STUDENT_VIEW, student=student)
     return render(request, "visits/student_detail.html", context)
 
 

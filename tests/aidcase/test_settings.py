@@ -1,4 +1,6 @@
+import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -24,13 +26,74 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_deploy_check_is_silent_with_debug_off():
-    result = manage(
-        "check", "--deploy", DJANGO_SECRET_KEY="k" * 20 + "-a-long-random-production-key-0123456789"
+PRODUCTION_HOST = "aid.example.edu.cn"
+# The security settings that the production environment decides.
+SECURITY_SETTINGS = (
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "SESSION_COOKIE_SECURE",
+    "SESSION_COOKIE_HTTPONLY",
+    "CSRF_COOKIE_SECURE",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "SECURE_PROXY_SSL_HEADER",
+)
+
+
+def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """README's production environment: DJANGO_DEBUG unset, a random secret key of 50+
+    characters, the site's host name, DJANGO_HTTPS left to its default."""
+    return {
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
+        "DJANGO_ALLOWED_HOSTS": PRODUCTION_HOST,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/production.sqlite3",
+        **extra,
+    }
+
+
+def production_settings(tmp_path: Path, **extra: str) -> dict:
+    """The security settings as a process started with the production environment has them."""
+    code = (
+        "import json; from django.conf import settings; "
+        f"print(json.dumps({{n: getattr(settings, n, None) for n in {SECURITY_SETTINGS!r}}}))"
     )
+    result = manage("shell", "--no-imports", "-c", code, **production_env(tmp_path, **extra))
     assert result.returncode == 0, result.stderr
-    assert "no issues" in result.stdout
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("proxy", [{}, {"DJANGO_BEHIND_PROXY": "1"}], ids=["direct", "proxy"])
+def test_deploy_check_reports_nothing_in_the_production_environment(tmp_path, proxy):
+    # given the production environment of README, when the deployment checks run at the
+    # strictest level, then there is not even a debug-level message
+    result = manage(
+        "check", "--deploy", "--fail-level", "DEBUG", **production_env(tmp_path, **proxy)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "System check identified no issues (0 silenced)."
     assert result.stderr == ""
+
+
+def test_production_environment_keeps_to_https(tmp_path):
+    assert production_settings(tmp_path) == {
+        "DEBUG": False,
+        "ALLOWED_HOSTS": [PRODUCTION_HOST],
+        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_SSL_REDIRECT": True,
+        "SECURE_HSTS_SECONDS": 31536000,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+        "SECURE_HSTS_PRELOAD": True,
+        "SECURE_PROXY_SSL_HEADER": None,
+    }
+
+
+def test_behind_a_proxy_https_is_read_from_x_forwarded_proto(tmp_path):
+    values = production_settings(tmp_path, DJANGO_BEHIND_PROXY="1")
+    assert values["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
 
 
 def test_deploy_check_complains_when_debug_is_on():

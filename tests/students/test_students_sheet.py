@@ -528,7 +528,7 @@ def test_a_dry_run_of_new_students_makes_the_same_queries_for_any_size(
     data = xlsx(*(student(i, 类别="留守" if i % 2 else "") for i in range(n)))
 
     # when / then
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(19):
         run(school, data, semester_code="2025-2026-1", dry_run=True)
 
 
@@ -540,7 +540,7 @@ def test_importing_new_students_makes_the_same_queries_for_any_size(
     data = xlsx(*(student(i, 类别="留守" if i % 2 else "") for i in range(n)))
 
     # when / then
-    with django_assert_num_queries(24):
+    with django_assert_num_queries(27):
         run(school, data, semester_code="2025-2026-1")
 
 
@@ -553,7 +553,7 @@ def test_importing_known_students_again_makes_the_same_queries_for_any_size(
     data = xlsx(*(student(i, 班级=f"七年级({i % 3 + 1})班", 监护人电话="139") for i in range(n)))
 
     # when / then
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         run(school, data)
 
 

@@ -235,9 +235,11 @@ def test_principal_sees_the_id_number_masked(principal, student):
     assert ID_NUMBER not in page
 
 
-def test_office_sees_the_full_id_number(alice, student):
+def test_office_sees_the_id_number_masked_with_a_button_to_reveal_it(alice, student):
     page = text(login(alice).get(f"/students/{student.pk}/"))
-    assert ID_NUMBER in page
+    assert ID_NUMBER not in page
+    assert student.masked_id_number in page
+    assert f'action="/students/{student.pk}/id-number/"' in page
 
 
 def test_helper_sees_no_management_buttons(school, student):

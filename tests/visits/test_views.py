@@ -1024,7 +1024,7 @@ def test_student_page_lists_each_active_pairings_duties(office, student, pairing
     assert "已结束的结对" in text(response)
 
 
-STUDENT_PAGE_QUERIES = 16
+STUDENT_PAGE_QUERIES = 17
 
 
 @pytest.mark.parametrize("helpers", [1, 6])

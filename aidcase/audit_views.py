@@ -1,0 +1,68 @@
+"""The audit pages of the aid office and the principal: the school's recorded changes and
+access log, and one student's history. Read-only: the trail has no edit or delete route."""
+
+import datetime as dt
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.dateparse import parse_datetime
+
+from aidcase import history
+from aidcase.audit import access_record
+from aidcase.models import AccessLog
+from aidcase.permissions import SCHOOL_MANAGERS, AuthedRequest, request_school, role_required
+from students.selectors import student_get_for_user
+
+
+def _cursor(request: AuthedRequest) -> dt.datetime | None:
+    """The page's cursor: entries older than this moment (an ISO time from the "older" link)."""
+    value = request.GET.get("before", "")
+    try:
+        return parse_datetime(value) if value else None
+    except ValueError:
+        return None
+
+
+@role_required(*SCHOOL_MANAGERS)
+def audit_home(request: AuthedRequest) -> HttpResponse:
+    school = request_school(request)
+    view = "access" if request.GET.get("view") == "access" else "changes"
+    before = _cursor(request)
+    context: dict[str, object] = {"view": view, "before": before}
+    if view == "access":
+        action = request.GET.get("action", "")
+        action = action if action in AccessLog.Action.values else ""
+        entries = history.access_log_of(school=school, action=action, before=before)
+        context.update(
+            {
+                "entries": entries,
+                "action": action,
+                "actions": AccessLog.Action.choices,
+                "older": entries[-1].at.isoformat() if len(entries) == history.PAGE else "",
+            }
+        )
+    else:
+        kind = request.GET.get("kind", "")
+        kind = kind if kind in history.KINDS else ""
+        changes = history.school_changes(school=school, kind=kind, before=before)
+        context.update(
+            {
+                "changes": changes,
+                "kind": kind,
+                "kinds": [(name, label) for name, (_m, label, _p) in history.KINDS.items()],
+                "older": changes[-1].at.isoformat() if len(changes) == history.PAGE else "",
+            }
+        )
+    return render(request, "aidcase/audit.html", context)
+
+
+@role_required(*SCHOOL_MANAGERS)
+def student_history(request: AuthedRequest, pk: int) -> HttpResponse:
+    student = student_get_for_user(user=request.user, pk=pk)
+    access_record(user=request.user, action=AccessLog.Action.HISTORY_VIEW, student=student)
+    context = {
+        "student": student,
+        "changes": history.student_history(student=student),
+        "entries": history.access_log_of_student(student=student),
+    }
+    return render(request, "aidcase/student_history.html", context)

@@ -1,0 +1,856 @@
+"""Encrypted backups of the whole database and of MEDIA_ROOT in one file, and their restore.
+
+The file (format version 1) is
+    header  = b"AIDCBKP" | version (1 byte) | salt (16 bytes) | key check (16 bytes)
+    chunk*  = ciphertext length (4 bytes, big-endian) | AES-256-GCM ciphertext and tag
+The key of the file is derived from AIDCASE_BACKUP_KEY and the salt (HKDF-SHA256), so that no
+two files share a key and a chunk's nonce can simply be its index. Every chunk's associated data
+is the header, the chunk's index and whether it is the last chunk: a changed header, reordered,
+missing or cut-off chunks and a file cut at a chunk boundary all fail authentication. The key
+check (another HKDF output) tells a wrong key from a damaged file.
+
+The plaintext is a tar stream:
+    data/NNN-<app.Model>/NNNNN.jsonl.gz  the rows of one table, in parts of a few MB: one JSON
+                                         array of field values per line, in the manifest's
+                                         field order, primary keys included
+    media/<path>                         every file under MEDIA_ROOT
+    manifest.json                        format, creation time, applied migrations per app,
+                                         per table its fields, row count and parts, per media
+                                         file its size and sha256
+Every model of every installed app is included (apps.get_models(include_auto_created=True)), so
+models added later need no change here; only sessions are left out (a restore logs everyone out
+instead). Values go through the model fields (value_from_object / to_python), which keeps
+datetimes to the microsecond and decimals, JSON and binary exact, and leaves field-level
+encryption (students.fields) to the fields: ID numbers are plain inside the encrypted backup
+and sealed again with the restoring server's AIDCASE_ID_KEY.
+
+A restore reads the file twice: first to authenticate all of it, check the manifest and put the
+media files in a staging folder beside MEDIA_ROOT; then, in one transaction, to load the rows.
+The media files move in only after the commit; any failure before leaves the database and
+MEDIA_ROOT as they were.
+"""
+
+import base64
+import binascii
+import datetime as dt
+import gzip
+import hashlib
+import hmac
+import io
+import json
+import os
+import secrets
+import shutil
+import struct
+import tarfile
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO, cast
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.apps import apps
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.management.color import no_style
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.migrations.recorder import MigrationRecorder
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+FORMAT_VERSION = 1
+MAGIC = b"AIDCBKP"
+HEADER = struct.Struct(">7sB16s16s")  # magic, version, salt, key check
+FRAME = struct.Struct(">I")
+CHUNK_SIZE = 1024 * 1024
+TAG_SIZE = 16
+KEY_BYTES = 32
+# Rows are buffered per part before compression: memory stays bounded for any table size.
+PART_BYTES = 4 * 1024 * 1024
+READ_BATCH = 2000
+INSERT_BATCH = 1000
+COPY_BYTES = 1024 * 1024
+
+# Left out of backups; their tables are emptied by a restore all the same.
+SKIPPED_MODELS = frozenset({"sessions.Session"})
+# What `migrate` itself writes into an empty database: a restore replaces it with the backup's
+# rows (same primary keys) rather than counting it as data in the way.
+MIGRATE_FILLED_MODELS = frozenset({"contenttypes.ContentType", "auth.Permission"})
+STAGING_PREFIX = ".aidcase-restore-"
+
+
+class BackupError(Exception):
+    """A backup or restore that cannot go ahead; the message is for the operator, in Chinese,
+    and names no person."""
+
+
+@dataclass(frozen=True)
+class BackupSummary:
+    tables: int
+    rows: int
+    media_files: int
+    media_bytes: int
+    size: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RestoreSummary:
+    created_at: str
+    tables: int
+    rows: int
+    media_files: int
+    media_bytes: int
+    seconds: float
+
+
+# --- keys and the encrypted stream ----------------------------------------------------------
+
+
+def backup_key_generate() -> str:
+    """A fresh key for AIDCASE_BACKUP_KEY: 32 random bytes, urlsafe base64."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(KEY_BYTES)).decode()
+
+
+def _key_bytes(key: str) -> bytes:
+    text = (key or "").strip()
+    if not text:
+        raise BackupError(
+            _(
+                "未设置环境变量 AIDCASE_BACKUP_KEY。请用 manage.py backup --generate-key 生成密钥，"
+                "设置到环境中，并把它另行妥善保存：没有这个密钥，备份无法恢复。"
+            )
+        )
+    if text in {settings.SECRET_KEY, getattr(settings, "ID_NUMBER_KEY", "")}:
+        raise BackupError(
+            _(
+                "AIDCASE_BACKUP_KEY 不能与 DJANGO_SECRET_KEY 或 AIDCASE_ID_KEY 相同，"
+                "请用 manage.py backup --generate-key 生成一个单独的密钥。"
+            )
+        )
+    try:
+        standard = text.replace("-", "+").replace("_", "/")
+        raw = base64.b64decode(standard + "=" * (-len(standard) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != KEY_BYTES:
+        raise BackupError(
+            _(
+                "AIDCASE_BACKUP_KEY 无效：应为 32 字节随机数的 base64 编码，"
+                "请用 manage.py backup --generate-key 生成。"
+            )
+        )
+    return raw
+
+
+def _derive(key: bytes, salt: bytes) -> tuple[bytes, bytes]:
+    """The file's data key and the key check stored in its header."""
+
+    def hkdf(info: bytes, length: int) -> bytes:
+        return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(key)
+
+    return hkdf(b"aidcase backup v1 data", 32), hkdf(b"aidcase backup v1 key check", 16)
+
+
+def _nonce(index: int) -> bytes:
+    return index.to_bytes(12, "big")
+
+
+def _associated_data(header: bytes, index: int, final: bool) -> bytes:
+    return header + index.to_bytes(8, "big") + (b"\x01" if final else b"\x00")
+
+
+def _damaged() -> BackupError:
+    return BackupError(
+        _("备份文件已损坏或不完整（校验失败），未做任何更改。请换一个完好的备份文件。")
+    )
+
+
+class _EncryptingWriter:
+    """A write-only stream that seals what it is given into chunks. The last chunk is sealed
+    by close(), flagged as the last."""
+
+    def __init__(self, out: BinaryIO, key: bytes) -> None:
+        salt = secrets.token_bytes(16)
+        data_key, check = _derive(key, salt)
+        self._header = HEADER.pack(MAGIC, FORMAT_VERSION, salt, check)
+        self._aead = AESGCM(data_key)
+        self._out = out
+        self._buffer = bytearray()
+        self._index = 0
+        self._position = 0
+        self._closed = False
+        out.write(self._header)
+
+    def _seal(self, plain: bytes, *, final: bool) -> None:
+        sealed = self._aead.encrypt(
+            _nonce(self._index), plain, _associated_data(self._header, self._index, final)
+        )
+        self._out.write(FRAME.pack(len(sealed)))
+        self._out.write(sealed)
+        self._index += 1
+
+    def write(self, data: bytes, /) -> int:
+        self._buffer += data
+        self._position += len(data)
+        # Strictly more than a chunk: what is left at the end becomes the final chunk.
+        while len(self._buffer) > CHUNK_SIZE:
+            self._seal(bytes(self._buffer[:CHUNK_SIZE]), final=False)
+            del self._buffer[:CHUNK_SIZE]
+        return len(data)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._seal(bytes(self._buffer), final=True)
+            self._buffer.clear()
+            self._closed = True
+
+    def read(self, size: int, /) -> bytes:
+        raise io.UnsupportedOperation("write-only")
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, pos: int, /) -> int:
+        raise io.UnsupportedOperation("not seekable")
+
+
+class _DecryptingReader:
+    """A read-only stream of the plaintext of a backup file. Raises BackupError for a file that
+    is not a backup, a wrong key, or any damage; finish() authenticates up to the last chunk."""
+
+    def __init__(self, source: BinaryIO, key: bytes) -> None:
+        header = source.read(HEADER.size)
+        if len(header) < HEADER.size or not header.startswith(MAGIC):
+            raise BackupError(_("这不是 AidCase 备份文件（文件头不对），未做任何更改。"))
+        _magic, version, salt, check = HEADER.unpack(header)
+        if version != FORMAT_VERSION:
+            raise BackupError(
+                _("备份文件格式版本 %(version)s 不受本版本 AidCase 支持，未做任何更改。")
+                % {"version": version}
+            )
+        data_key, expected = _derive(key, salt)
+        if not hmac.compare_digest(check, expected):
+            raise BackupError(
+                _(
+                    "密钥不对：AIDCASE_BACKUP_KEY 不是做这份备份时用的密钥（或文件头已损坏），"
+                    "未做任何更改。请设置做备份时的密钥后重试。"
+                )
+            )
+        self._header = header
+        self._aead = AESGCM(data_key)
+        self._source = source
+        self._index = 0
+        self._pending = source.read(FRAME.size)  # the next frame's length, read ahead
+        self._finished = False
+        self._chunk = b""
+        self._offset = 0
+        self._position = 0
+
+    def _next_chunk(self) -> bytes:
+        if len(self._pending) != FRAME.size:
+            raise _damaged()
+        (length,) = FRAME.unpack(self._pending)
+        if not TAG_SIZE <= length <= CHUNK_SIZE + TAG_SIZE:
+            raise _damaged()
+        sealed = self._source.read(length)
+        if len(sealed) != length:
+            raise _damaged()
+        self._pending = self._source.read(FRAME.size)
+        final = not self._pending
+        try:
+            plain = self._aead.decrypt(
+                _nonce(self._index), sealed, _associated_data(self._header, self._index, final)
+            )
+        except InvalidTag:
+            raise _damaged() from None
+        self._index += 1
+        self._finished = final
+        return plain
+
+    def read(self, size: int = -1, /) -> bytes:
+        parts: list[bytes] = []
+        wanted = size if size >= 0 else None
+        while wanted is None or wanted > 0:
+            if self._offset == len(self._chunk):
+                if self._finished:
+                    break
+                self._chunk, self._offset = self._next_chunk(), 0
+                continue
+            end = (
+                len(self._chunk) if wanted is None else min(len(self._chunk), self._offset + wanted)
+            )
+            parts.append(self._chunk[self._offset : end])
+            if wanted is not None:
+                wanted -= end - self._offset
+            self._offset = end
+        data = b"".join(parts)
+        self._position += len(data)
+        return data
+
+    def finish(self) -> None:
+        """Reads and authenticates the rest of the file, up to its last chunk."""
+        while not self._finished:
+            self._chunk, self._offset = self._next_chunk(), 0
+
+    def write(self, b: bytes, /) -> int:
+        raise io.UnsupportedOperation("read-only")
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, pos: int, /) -> int:
+        raise io.UnsupportedOperation("not seekable")
+
+    def close(self) -> None:
+        pass
+
+
+class _HashingReader:
+    def __init__(self, source: BinaryIO) -> None:
+        self._source = source
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._source.read(size)
+        self.sha256.update(data)
+        self.size += len(data)
+        return data
+
+
+# --- what is backed up ----------------------------------------------------------------------
+
+
+def backed_up_models() -> list[type[models.Model]]:
+    """Every model with a table of its own, in an order where a model comes after the models
+    its foreign keys point to (the constraints are deferred anyway; the order keeps a restore
+    sensible on any backend)."""
+    candidates: dict[str, type[models.Model]] = {}
+    tables: set[str] = set()
+    for model in apps.get_models(include_auto_created=True):
+        meta = model._meta
+        if meta.proxy or not meta.managed or meta.label in SKIPPED_MODELS:
+            continue
+        if meta.db_table in tables:
+            continue
+        tables.add(meta.db_table)
+        candidates[meta.label] = model
+    ordered: list[type[models.Model]] = []
+    placed: set[str] = set()
+    visiting: set[str] = set()
+
+    def place(model: type[models.Model]) -> None:
+        label = model._meta.label
+        if label in placed or label in visiting:
+            return  # placed already, or a cycle: the deferred constraints cope
+        visiting.add(label)
+        for field in model._meta.local_concrete_fields:
+            target = field.related_model if field.is_relation else None
+            if isinstance(target, type) and target._meta.label in candidates:
+                place(candidates[target._meta.label])
+        visiting.discard(label)
+        placed.add(label)
+        ordered.append(model)
+
+    for label in sorted(candidates):
+        place(candidates[label])
+    return ordered
+
+
+def _fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    return [
+        field
+        for field in model._meta.local_concrete_fields
+        if not getattr(field, "generated", False)
+    ]
+
+
+def value_dump(field: models.Field[Any, Any], obj: models.Model) -> Any:
+    """A field's value as JSON, exactly: datetimes keep their microseconds (Django's JSON
+    encoder drops them), decimals their digits, binary data goes as base64."""
+    value = field.value_from_object(obj)
+    if value is None or isinstance(field, models.JSONField):
+        return value
+    if isinstance(value, str | bool | int | float):
+        return value
+    return field.value_to_string(obj)
+
+
+def value_load(field: models.Field[Any, Any], value: Any) -> Any:
+    if value is None or isinstance(field, models.JSONField):
+        return value
+    return field.to_python(value)
+
+
+def migration_state(connection: BaseDatabaseWrapper) -> dict[str, list[str]]:
+    """The applied migrations of each installed app, by name, in order."""
+    installed = {config.label for config in apps.get_app_configs()}
+    state: dict[str, list[str]] = {}
+    for app_label, name in sorted(MigrationRecorder(connection).applied_migrations()):
+        if app_label in installed:
+            state.setdefault(app_label, []).append(name)
+    return state
+
+
+def _media_files(root: Path) -> Iterator[tuple[str, Path]]:
+    """Regular files under root, by relative POSIX path, in a stable order. Symbolic links
+    are not followed: what they point to is not the application's."""
+    if not root.is_dir():
+        return
+    for directory, subdirectories, files in os.walk(root):
+        subdirectories.sort()
+        for name in sorted(files):
+            path = Path(directory) / name
+            if path.is_file() and not path.is_symlink():
+                yield path.relative_to(root).as_posix(), path
+
+
+def _is_inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+# --- backup ---------------------------------------------------------------------------------
+
+
+def _add_member(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o600
+    info.mtime = int(time.time())
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _write_table(
+    tar: tarfile.TarFile, model: type[models.Model], number: int, using: str
+) -> dict[str, Any]:
+    fields = _fields(model)
+    label = model._meta.label
+    parts: list[str] = []
+    rows = 0
+    buffer = io.BytesIO()
+
+    def flush() -> None:
+        name = f"data/{number:03d}-{label}/{len(parts):05d}.jsonl.gz"
+        _add_member(tar, name, gzip.compress(buffer.getvalue(), compresslevel=6, mtime=0))
+        parts.append(name)
+        buffer.seek(0)
+        buffer.truncate()
+
+    queryset = model._base_manager.using(using).order_by("pk")
+    for obj in queryset.iterator(chunk_size=READ_BATCH):
+        line = json.dumps(
+            [value_dump(field, obj) for field in fields], ensure_ascii=False, allow_nan=True
+        )
+        buffer.write(line.encode())
+        buffer.write(b"\n")
+        rows += 1
+        if buffer.tell() >= PART_BYTES:
+            flush()
+    if buffer.tell() or not parts:
+        flush()
+    return {
+        "model": label,
+        "table": model._meta.db_table,
+        "fields": [field.attname for field in fields],
+        "rows": rows,
+        "parts": parts,
+    }
+
+
+def _write_media(tar: tarfile.TarFile, root: Path) -> list[dict[str, Any]]:
+    files: list[dict[str, Any]] = []
+    for relative, path in _media_files(root):
+        with path.open("rb") as source:
+            stat = os.fstat(source.fileno())
+            info = tarfile.TarInfo(f"media/{relative}")
+            info.size = stat.st_size
+            info.mtime = int(stat.st_mtime)
+            info.mode = 0o600
+            reader = _HashingReader(cast(BinaryIO, source))
+            tar.addfile(info, reader)
+        files.append({"path": relative, "size": reader.size, "sha256": reader.sha256.hexdigest()})
+    return files
+
+
+def backup_write(*, out: Path, key: str, using: str = DEFAULT_DB_ALIAS) -> BackupSummary:
+    """Writes the database and MEDIA_ROOT, encrypted with `key`, to the new file `out`.
+    The rows are read in one transaction (a consistent snapshot: REPEATABLE READ on
+    PostgreSQL, a read transaction on SQLite). The file appears only when complete (written
+    beside it under a temporary name, mode 0600); on any error nothing is left behind."""
+    started = time.monotonic()
+    raw_key = _key_bytes(key)
+    out = Path(out)
+    media_root = Path(settings.MEDIA_ROOT)
+    if out.exists():
+        raise BackupError(_("文件 %(name)s 已存在，未覆盖。请换一个文件名。") % {"name": out.name})
+    if not out.parent.is_dir():
+        raise BackupError(_("目录 %(dir)s 不存在。") % {"dir": out.parent})
+    if _is_inside(out.parent, media_root):
+        raise BackupError(_("备份文件不能放在媒体目录（MEDIA_ROOT）里。"))
+    connection = connections[using]
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    except OSError as error:
+        raise BackupError(
+            _("无法在 %(dir)s 写入文件：%(error)s") % {"dir": out.parent, "error": error.strerror}
+        ) from None
+    try:
+        with os.fdopen(handle, "wb") as file:
+            writer = _EncryptingWriter(file, raw_key)
+            with tarfile.open(fileobj=writer, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+                snapshot = not connection.in_atomic_block
+                with transaction.atomic(using=using):
+                    if snapshot and connection.vendor == "postgresql":
+                        with connection.cursor() as cursor:
+                            cursor.execute(
+                                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+                            )
+                    migrations = migration_state(connection)
+                    tables = [
+                        _write_table(tar, model, number, using)
+                        for number, model in enumerate(backed_up_models(), start=1)
+                    ]
+                media = _write_media(tar, media_root)
+                manifest = {
+                    "format": FORMAT_VERSION,
+                    "application": "AidCase",
+                    "created_at": timezone.now().isoformat(),
+                    "database": connection.vendor,
+                    "migrations": migrations,
+                    "skipped": sorted(SKIPPED_MODELS),
+                    "tables": tables,
+                    "media": media,
+                }
+                _add_member(tar, "manifest.json", json.dumps(manifest, ensure_ascii=False).encode())
+            writer.close()
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return BackupSummary(
+        tables=len(tables),
+        rows=sum(table["rows"] for table in tables),
+        media_files=len(media),
+        media_bytes=sum(file["size"] for file in media),
+        size=out.stat().st_size,
+        seconds=time.monotonic() - started,
+    )
+
+
+# --- restore --------------------------------------------------------------------------------
+
+
+def _open_tar(reader: _DecryptingReader) -> tarfile.TarFile:
+    try:
+        return tarfile.open(fileobj=reader, mode="r|")
+    except tarfile.TarError:
+        raise _damaged() from None
+
+
+def _members(tar: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
+    try:
+        yield from tar
+    except tarfile.TarError:
+        raise _damaged() from None
+
+
+def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    extracted = tar.extractfile(member)
+    if extracted is None:
+        raise _damaged()
+    return extracted.read()
+
+
+def _media_path(name: str) -> PurePosixPath:
+    """The relative path of a media member, refused when it could leave the media folder."""
+    relative = PurePosixPath(name.removeprefix("media/"))
+    if relative.is_absolute() or not relative.parts or ".." in relative.parts:
+        raise _damaged()
+    return relative
+
+
+def _stage(path: Path, key: bytes, staging: Path) -> dict[str, Any]:
+    """First pass: authenticates the whole file, writes the media files into `staging` and
+    returns the manifest, checked against the media files actually found."""
+    manifest: dict[str, Any] | None = None
+    found: dict[str, tuple[int, str]] = {}
+    with path.open("rb") as source:
+        reader = _DecryptingReader(source, key)
+        with _open_tar(reader) as tar:
+            for member in _members(tar):
+                if member.name == "manifest.json":
+                    try:
+                        manifest = json.loads(_read_member(tar, member))
+                    except ValueError:
+                        raise _damaged() from None
+                elif member.name.startswith("data/") and member.isfile():
+                    continue
+                elif member.name.startswith("media/") and member.isfile():
+                    relative = _media_path(member.name)
+                    target = staging.joinpath(*relative.parts)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    extracted = tar.extractfile(member)
+                    if extracted is None:
+                        raise _damaged()
+                    hashing = _HashingReader(cast(BinaryIO, extracted))
+                    with target.open("xb") as out:
+                        shutil.copyfileobj(hashing, out, COPY_BYTES)
+                    os.utime(target, (member.mtime, member.mtime))
+                    found[relative.as_posix()] = (hashing.size, hashing.sha256.hexdigest())
+                else:
+                    raise _damaged()
+        reader.finish()
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
+        raise _damaged()
+    listed = {file["path"]: (file["size"], file["sha256"]) for file in manifest["media"]}
+    if listed != found:
+        raise BackupError(_("备份中的媒体文件与清单不符（校验失败），未做任何更改。"))
+    return manifest
+
+
+def _check_schema(manifest: dict[str, Any], connection: BaseDatabaseWrapper) -> None:
+    ours = migration_state(connection)
+    theirs: dict[str, list[str]] = manifest["migrations"]
+    if ours == theirs:
+        return
+    differences = []
+    for app_label in sorted(set(ours) | set(theirs)):
+        if ours.get(app_label, []) != theirs.get(app_label, []):
+            differences.append(
+                _("%(app)s：备份为 %(backup)s，本数据库为 %(here)s")
+                % {
+                    "app": app_label,
+                    "backup": (theirs.get(app_label) or ["—"])[-1],
+                    "here": (ours.get(app_label) or ["—"])[-1],
+                }
+            )
+    raise BackupError(
+        _(
+            "备份的数据库结构（迁移）与本数据库不一致，未做任何更改：%(differences)s。"
+            "请先运行 manage.py migrate，或换用与备份相同版本的 AidCase 再恢复。"
+        )
+        % {"differences": "；".join(differences)}
+    )
+
+
+def _tables_of(manifest: dict[str, Any]) -> list[tuple[type[models.Model], dict[str, Any]]]:
+    """The models of the manifest's tables, checked against this code's fields."""
+    tables = []
+    for table in manifest["tables"]:
+        try:
+            model = apps.get_model(table["model"])
+        except (LookupError, ValueError):
+            raise BackupError(
+                _("备份中有本系统没有的数据表 %(table)s，未做任何更改。")
+                % {"table": table["model"]}
+            ) from None
+        # Compared as sets: the values are read by the manifest's field names, in its order.
+        if {field.attname for field in _fields(model)} != set(table["fields"]):
+            raise BackupError(
+                _(
+                    "数据表 %(table)s 的字段与备份不一致，未做任何更改。"
+                    "请换用与备份相同版本的 AidCase 再恢复。"
+                )
+                % {"table": table["model"]}
+            )
+        tables.append((model, table))
+    return tables
+
+
+def _data_in_the_way(using: str, media_root: Path) -> None:
+    """Refuses a database that holds data (beyond what `migrate` writes) or a non-empty
+    MEDIA_ROOT: a restore without --force never overwrites anything."""
+    filled = [
+        model._meta.db_table
+        for model in backed_up_models()
+        if model._meta.label not in MIGRATE_FILLED_MODELS
+        and model._base_manager.using(using).exists()
+    ]
+    if filled:
+        raise BackupError(
+            _(
+                "目标数据库已有数据（%(count)s 张表非空，如 %(tables)s），未做任何更改。"
+                "恢复只能导入到刚运行过 migrate 的空数据库；确认要用备份覆盖现有全部数据时，"
+                "请加 --force（先清空数据库和媒体目录再恢复）。"
+            )
+            % {"count": len(filled), "tables": "、".join(filled[:5])}
+        )
+    if next(_media_files(media_root), None) is not None:
+        raise BackupError(
+            _(
+                "媒体目录（MEDIA_ROOT）里已有文件，未做任何更改。确认要用备份覆盖时，"
+                "请加 --force（先清空数据库和媒体目录再恢复）。"
+            )
+        )
+
+
+def _skipped_tables() -> list[str]:
+    tables = []
+    for label in sorted(SKIPPED_MODELS):
+        try:
+            tables.append(apps.get_model(label)._meta.db_table)
+        except LookupError:
+            continue
+    return tables
+
+
+def _wipe(connection: BaseDatabaseWrapper, tables: Iterable[str]) -> None:
+    existing = set(connection.introspection.table_names())
+    statements = connection.ops.sql_flush(
+        no_style(), [table for table in tables if table in existing], reset_sequences=False
+    )
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def _load(
+    path: Path,
+    key: bytes,
+    tables: list[tuple[type[models.Model], dict[str, Any]]],
+    using: str,
+) -> dict[str, int]:
+    """Second pass: inserts the rows as they come, primary keys included. Raw inserts: no
+    signals (no history entries for the restore itself), auto_now values kept as stored."""
+    connection = connections[using]
+    by_part = {part: (model, table) for model, table in tables for part in table["parts"]}
+    counts = {table["model"]: 0 for _model, table in tables}
+    with path.open("rb") as source:
+        reader = _DecryptingReader(source, key)
+        with _open_tar(reader) as tar:
+            for member in _members(tar):
+                if not member.name.startswith("data/"):
+                    continue
+                if member.name not in by_part:
+                    raise _damaged()
+                model, table = by_part[member.name]
+                fields = [model._meta.get_field(name) for name in table["fields"]]
+                concrete = cast(list[models.Field[Any, Any]], fields)
+                objs = []
+                for line in gzip.decompress(_read_member(tar, member)).splitlines():
+                    values = json.loads(line)
+                    objs.append(
+                        model(
+                            **{
+                                field.attname: value_load(field, value)
+                                for field, value in zip(concrete, values, strict=True)
+                            }
+                        )
+                    )
+                batch = max(1, min(INSERT_BATCH, connection.ops.bulk_batch_size(concrete, objs)))
+                # QuerySet._insert is what Model.save_base(raw=True) and loaddata use: raw
+                # inserts keep auto_now values as stored, which bulk_create would overwrite.
+                queryset = cast(Any, model._base_manager.using(using))
+                for start in range(0, len(objs), batch):
+                    queryset._insert(objs[start : start + batch], fields=concrete, raw=True)
+                counts[table["model"]] += len(objs)
+        reader.finish()
+    return counts
+
+
+def _move_in(staging: Path, media_root: Path, *, replace: bool) -> None:
+    """Moves the staged media files into MEDIA_ROOT (renames on one file system); with
+    `replace`, what was there before goes first."""
+    media_root.mkdir(parents=True, exist_ok=True)
+    old = list(media_root.iterdir()) if replace else []
+    trash = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=media_root.parent))
+    try:
+        for entry in old:
+            shutil.move(entry, trash / entry.name)
+        for entry in staging.iterdir():
+            shutil.move(entry, media_root / entry.name)
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def backup_restore(
+    *, path: Path, key: str, force: bool, using: str = DEFAULT_DB_ALIAS
+) -> RestoreSummary:
+    """Restores a backup of backup_write into this database and MEDIA_ROOT.
+
+    Refused, with nothing changed, for a wrong key, a damaged or cut-off file, a backup of
+    another schema (migrations), or (without `force`) a database holding data or a non-empty
+    MEDIA_ROOT. With `force` every table and MEDIA_ROOT are emptied first. All rows go in in
+    one transaction with their primary keys; PostgreSQL sequences are reset afterwards.
+    Sessions are emptied: everybody logs in again."""
+    started = time.monotonic()
+    raw_key = _key_bytes(key)
+    path = Path(path)
+    if not path.is_file():
+        raise BackupError(_("找不到备份文件 %(name)s。") % {"name": path.name})
+    connection = connections[using]
+    media_root = Path(settings.MEDIA_ROOT)
+    if not force:
+        _data_in_the_way(using, media_root)
+    try:
+        media_root.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=media_root.parent))
+    except OSError as error:
+        raise BackupError(
+            _("无法在 %(dir)s 建立临时目录：%(error)s")
+            % {"dir": media_root.parent, "error": error.strerror}
+        ) from None
+    try:
+        manifest = _stage(path, raw_key, staging)
+        _check_schema(manifest, connection)
+        tables = _tables_of(manifest)
+        wiped = [model._meta.db_table for model in backed_up_models()] + _skipped_tables()
+        try:
+            with transaction.atomic(using=using):
+                if not force:
+                    _data_in_the_way(using, media_root)
+                with connection.constraint_checks_disabled():
+                    _wipe(connection, wiped)
+                    counts = _load(path, raw_key, tables, using)
+                if any(counts[table["model"]] != table["rows"] for _model, table in tables):
+                    raise _damaged()
+                connection.check_constraints(table_names=[table["table"] for _m, table in tables])
+                with connection.cursor() as cursor:
+                    for statement in connection.ops.sequence_reset_sql(
+                        no_style(), [model for model, _table in tables]
+                    ):
+                        cursor.execute(statement)
+        except DatabaseError as error:
+            raise BackupError(
+                _("数据库拒绝了备份中的数据（%(error)s），已全部撤销，未做任何更改。")
+                % {"error": type(error).__name__}
+            ) from error
+        _move_in(staging, media_root, replace=force)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        ContentType.objects.clear_cache()
+    return RestoreSummary(
+        created_at=manifest["created_at"],
+        tables=len(tables),
+        rows=sum(table["rows"] for _model, table in tables),
+        media_files=len(manifest["media"]),
+        media_bytes=sum(file["size"] for file in manifest["media"]),
+        seconds=time.monotonic() - started,
+    )
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
+
+
+def local_time(iso: str) -> str:
+    """A manifest time as local time, for the operator."""
+    try:
+        moment = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,67 @@
+"""The access log: who opened which student's record, export, PDF or download, and when.
+
+Changes to records are kept by django-simple-history on the models themselves; this log is for
+reading, which leaves no trace in the data. Rows are only ever added (aidcase.audit); no page,
+form or admin edits or deletes them.
+"""
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from students.models import School, Student
+
+
+class AccessLog(models.Model):
+    class Action(models.TextChoices):
+        STUDENT_VIEW = "student_view", _("查看学生档案")
+        ID_REVEAL = "id_reveal", _("查看完整身份证号")
+        PHOTO_VIEW = "photo_view", _("查看家访照片")
+        EXPORT = "export", _("导出表格")
+        PDF = "pdf", _("下载考核表")
+        DOWNLOAD = "download", _("下载文件")
+        HISTORY_VIEW = "history_view", _("查看修改记录")
+
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("用户"),
+    )
+    # Kept beside the key so that the entry still names the person after an account is gone.
+    user_label = models.CharField(_("用户"), max_length=80)
+    action = models.CharField(_("操作"), max_length=16, choices=Action.choices)
+    school = models.ForeignKey(
+        School,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("学校"),
+    )
+    student = models.ForeignKey(
+        Student,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("学生"),
+    )
+    what = models.CharField(_("内容"), max_length=200, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-at", "-pk"]
+        verbose_name = _("访问记录")
+        verbose_name_plural = _("访问记录")
+        indexes: ClassVar = [
+            models.Index(fields=["school", "-at"]),
+            models.Index(fields=["student", "-at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_label} {self.get_action_display()} {self.what}"

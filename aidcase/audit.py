@@ -66,6 +66,7 @@ def access_record(
 ) -> AccessLog:
     """Notes that `user` opened something: a student's record, an export, a PDF, a download.
     `what` names the thing (a file name, a sheet), never an ID number or a phone number."""
+    school_id: int | None
     if school is not None:
         school_id = school.pk
     else:

@@ -21,8 +21,9 @@ Every model of every installed app is included (apps.get_models(include_auto_cre
 models added later need no change here; only sessions are left out (a restore logs everyone out
 instead). Values go through the model fields (value_from_object / to_python), which keeps
 datetimes to the microsecond and decimals, JSON and binary exact, and leaves field-level
-encryption (students.fields) to the fields: ID numbers are plain inside the encrypted backup
-and sealed again with the restoring server's AIDCASE_ID_KEY.
+encryption (students.fields) to the fields, except that ID numbers stay sealed with
+AIDCASE_ID_KEY inside the backup too: the backup key alone opens none of them, and a restore
+needs the server's ID-number key.
 
 A restore reads the file twice: first to authenticate all of it, check the manifest and put the
 media files in a staging folder beside MEDIA_ROOT; then, in one transaction, to load the rows.
@@ -57,12 +58,16 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from students import fields as id_numbers
+from students.fields import EncryptedIdNumberField
 
 FORMAT_VERSION = 1
 MAGIC = b"AIDCBKP"
@@ -376,6 +381,10 @@ def value_dump(field: models.Field[Any, Any], obj: models.Model) -> Any:
     """A field's value as JSON, exactly: datetimes keep their microseconds (Django's JSON
     encoder drops them), decimals their digits, binary data goes as base64."""
     value = field.value_from_object(obj)
+    if isinstance(field, EncryptedIdNumberField):
+        # Sealed with the ID-number key as in the database: the backup key alone opens no
+        # ID number.
+        return id_numbers.encrypt(value)
     if value is None or isinstance(field, models.JSONField):
         return value
     if isinstance(value, str | bool | int | float):
@@ -384,6 +393,8 @@ def value_dump(field: models.Field[Any, Any], obj: models.Model) -> Any:
 
 
 def value_load(field: models.Field[Any, Any], value: Any) -> Any:
+    if isinstance(field, EncryptedIdNumberField):
+        return id_numbers.decrypt(value)
     if value is None or isinstance(field, models.JSONField):
         return value
     return field.to_python(value)
@@ -444,15 +455,23 @@ def _write_table(
         buffer.truncate()
 
     queryset = model._base_manager.using(using).order_by("pk")
-    for obj in queryset.iterator(chunk_size=READ_BATCH):
-        line = json.dumps(
-            [value_dump(field, obj) for field in fields], ensure_ascii=False, allow_nan=True
-        )
-        buffer.write(line.encode())
-        buffer.write(b"\n")
-        rows += 1
-        if buffer.tell() >= PART_BYTES:
-            flush()
+    try:
+        for obj in queryset.iterator(chunk_size=READ_BATCH):
+            line = json.dumps(
+                [value_dump(field, obj) for field in fields], ensure_ascii=False, allow_nan=True
+            )
+            buffer.write(line.encode())
+            buffer.write(b"\n")
+            rows += 1
+            if buffer.tell() >= PART_BYTES:
+                flush()
+    # Whatever fails while reading (the database, a field that cannot open its value, such as
+    # an ID number under another AIDCASE_ID_KEY), the operator needs the table, not the row.
+    except Exception as error:
+        raise BackupError(
+            _("读取数据表 %(table)s 失败（%(error)s），未写入备份文件。")
+            % {"table": label, "error": type(error).__name__}
+        ) from error
     if buffer.tell() or not parts:
         flush()
     return {
@@ -758,16 +777,19 @@ def _load(
 
 
 def _move_in(staging: Path, media_root: Path, *, replace: bool) -> None:
-    """Moves the staged media files into MEDIA_ROOT (renames on one file system); with
-    `replace`, what was there before goes first."""
+    """Moves the staged media files into MEDIA_ROOT, file by file (renames on one file
+    system), into folders that may exist already; with `replace`, what was there goes first."""
     media_root.mkdir(parents=True, exist_ok=True)
-    old = list(media_root.iterdir()) if replace else []
     trash = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=media_root.parent))
     try:
-        for entry in old:
-            shutil.move(entry, trash / entry.name)
-        for entry in staging.iterdir():
-            shutil.move(entry, media_root / entry.name)
+        if replace:
+            for entry in list(media_root.iterdir()):
+                shutil.move(entry, trash / entry.name)
+        for directory, _subdirectories, files in os.walk(staging):
+            target = media_root / Path(directory).relative_to(staging)
+            target.mkdir(parents=True, exist_ok=True)
+            for name in files:
+                shutil.move(Path(directory) / name, target / name)
     finally:
         shutil.rmtree(trash, ignore_errors=True)
 
@@ -800,7 +822,13 @@ def backup_restore(
             % {"dir": media_root.parent, "error": error.strerror}
         ) from None
     try:
-        manifest = _stage(path, raw_key, staging)
+        try:
+            manifest = _stage(path, raw_key, staging)
+        except OSError as error:
+            raise BackupError(
+                _("读取备份或写入临时目录失败：%(error)s，未做任何更改。")
+                % {"error": error.strerror or type(error).__name__}
+            ) from error
         _check_schema(manifest, connection)
         tables = _tables_of(manifest)
         wiped = [model._meta.db_table for model in backed_up_models()] + _skipped_tables()
@@ -819,7 +847,7 @@ def backup_restore(
                         no_style(), [model for model, _table in tables]
                     ):
                         cursor.execute(statement)
-        except DatabaseError as error:
+        except (DatabaseError, ValidationError, ValueError, TypeError) as error:
             raise BackupError(
                 _("数据库拒绝了备份中的数据（%(error)s），已全部撤销，未做任何更改。")
                 % {"error": type(error).__name__}

@@ -24,6 +24,7 @@ class AccessLog(models.Model):
         PDF = "pdf", _("下载考核表")
         DOWNLOAD = "download", _("下载文件")
         HISTORY_VIEW = "history_view", _("查看修改记录")
+        UNLOCK = "unlock", _("解除登录锁定")
 
     at = models.DateTimeField(_("时间"), default=timezone.now)
     user = models.ForeignKey(

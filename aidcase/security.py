@@ -26,6 +26,9 @@ from django.dispatch import receiver
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
+from aidcase.audit import access_record
+from aidcase.models import AccessLog
+from aidcase.permissions import person_label, school_id_of
 from students.models import Role, School
 
 User = get_user_model()
@@ -37,6 +40,8 @@ SESSION_SEEN_AT = "aidcase_seen_at"
 
 @receiver(user_logged_in, dispatch_uid="aidcase.security.session_stamp")
 def _stamp_session_on_login(sender: Any, request: HttpRequest | None, **kwargs: Any) -> None:
+    # Connected as soon as the middleware is loaded, which the WSGI handler does at start-up;
+    # aidcase.middleware.SessionTimeoutMiddleware copes with a session left without times.
     session = getattr(request, "session", None)
     if session is not None:
         session_stamp(session, login_at=int(time.time()))
@@ -155,5 +160,12 @@ def unlockable_user_get_for_office(*, user: Any, pk: int) -> Any:
 def account_unlock(*, user: Any, by: Any) -> int:
     """Lifts every lockout of the account, on every address, before its cool-off ends, and
     returns how many attempt records were cleared. The failures are forgotten: the account
-    gets the full number of attempts again. `by` is who lifted it, for the audit trail."""
-    return axes_reset(username=user.get_username())
+    gets the full number of attempts again. `by` is who lifted it, kept in the access log."""
+    cleared = axes_reset(username=user.get_username())
+    access_record(
+        user=by,
+        action=AccessLog.Action.UNLOCK,
+        school=School(pk=school_id_of(by)) if school_id_of(by) else None,
+        what=person_label(user),
+    )
+    return cleared

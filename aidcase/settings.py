@@ -91,7 +91,7 @@ INSTALLED_APPS = [
     "pairing",
     "visits",
     "assessment",
-    "aidcase",
+    "aidcase.apps.AidcaseConfig",
 ]
 
 MIDDLEWARE = [

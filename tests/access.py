@@ -20,6 +20,7 @@ from urllib.parse import unquote
 
 import openpyxl
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -29,6 +30,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, include, path
 from django.utils import timezone
 from PIL import Image
 from pypdf import PdfReader
+
+from tests.helpers import id_number
 
 # Logout only accepts POST and, for a visitor who is not logged in, just lands on login.
 # The questionnaire's one-time link is answered without an account (its token is the key).
@@ -141,16 +144,28 @@ class World:
     def hidden(self, role: str) -> list[Any]:
         return [s for s in self.students if s.pk not in self.visible(role)]
 
+    def outsiders(self, role: str) -> list[str]:
+        """The names of other schools' staff, which no page of a school user shows."""
+        if role == "county":
+            return []
+        return [
+            user.profile.name
+            for side in (self.sides["b"], self.sides["c"])
+            for user in (side.teacher, side.office, side.principal)
+        ]
+
 
 # Distinctive names and 学籍号 (unique from their first three characters), so that finding
-# one in a page means the student is on it.
+# one in a page means the student is on it; and the first 17 characters of an ID number.
 NAMES = {
-    "a1": ("欧阳晓岚", "G11520300001"),
-    "a2": ("司马云帆", "G22520300002"),
-    "a3": ("慕容雪松", "G33520300003"),
-    "b": ("诸葛青禾", "G44520300004"),
-    "c": ("上官星澜", "G55520300005"),
+    "a1": ("欧阳晓岚", "G11520300001", "52010120120101511"),
+    "a2": ("司马云帆", "G22520300002", "52010120120101522"),
+    "a3": ("慕容雪松", "G33520300003", "52010120120101533"),
+    "b": ("诸葛青禾", "G44520300004", "52010120120101544"),
+    "c": ("上官星澜", "G55520300005", "52010120120101555"),
 }
+
+TEACHERS = {"a1": "钟离秋实", "a2": "东方既白", "b": "公孙长风", "c": "令狐清远"}
 
 
 def _jpeg() -> SimpleUploadedFile:
@@ -179,8 +194,10 @@ def _school(code: str, county: str, *, today: dt.date) -> dict[str, Any]:
         "semester": semester,
         "previous": previous,
         "cohort": factories.CohortFactory(school=school, entry_year=today.year - 2),
-        "office": factories.make_user(Role.OFFICE, school=school, name=f"{code}资助办"),
-        "principal": factories.make_user(Role.PRINCIPAL, school=school, name=f"{code}校长"),
+        "office": factories.make_user(Role.OFFICE, school=school, name=f"{county}{code}资助办"),
+        "principal": factories.make_user(
+            Role.PRINCIPAL, school=school, name=f"{county}{code}校长"
+        ),
         "holiday": HolidayWeek.objects.create(
             school=school, monday=_monday_after(start, 5), note="国庆节"
         ),
@@ -203,13 +220,15 @@ def _student(at: dict[str, Any], key: str, school_class: Any = None) -> Any:
     from assessment.models import Score
     from tests import factories
 
-    name, number = NAMES[key]
+    name, number, first17 = NAMES[key]
     student = factories.StudentFactory(
         school=at["school"],
         cohort=at["cohort"],
         school_class=school_class,
         name=name,
         student_no=number,
+        id_number=id_number(first17),
+        birth_date=dt.date(2012, 1, 1),
         guardian_name=f"{name[:2]}家长",
     )
     for semester, score in ((at["previous"], "80"), (at["semester"], "90")):
@@ -218,13 +237,17 @@ def _student(at: dict[str, Any], key: str, school_class: Any = None) -> Any:
 
 
 def _side(at: dict[str, Any], key: str, *, today: dt.date) -> dict[str, Any]:
+    from axes.models import AccessAttempt
+
+    from aidcase.audit import access_record
+    from aidcase.models import AccessLog
     from pairing.models import Pairing
     from students.models import Category, Identification, Role
     from tests import factories
     from visits.models import ActivityLog, Incident, IncidentType, Kind, Reminder
     from visits.photos import photos_add
 
-    teacher = factories.make_user(Role.TEACHER, school=at["school"], name=f"{key.upper()}老师")
+    teacher = factories.make_user(Role.TEACHER, school=at["school"], name=TEACHERS[key])
     school_class = factories.SchoolClassFactory(
         school=at["school"], cohort=at["cohort"], name=f"{key}班", homeroom_teacher=teacher
     )
@@ -244,6 +267,18 @@ def _side(at: dict[str, Any], key: str, *, today: dt.date) -> dict[str, Any]:
         visit_place="家中",
     )
     [photo] = photos_add(log=log, uploads=[_jpeg()], by=teacher)
+    # The teacher's account is locked out, and the office opened the student's record.
+    AccessAttempt.objects.create(
+        username=teacher.username,
+        ip_address="192.0.2.1",
+        user_agent="test",
+        http_accept="*/*",
+        path_info="/accounts/login/",
+        get_data="",
+        post_data="",
+        failures_since_start=settings.AXES_FAILURE_LIMIT,
+    )
+    access_record(user=at["office"], action=AccessLog.Action.STUDENT_VIEW, student=student)
     incident = Incident.objects.create(
         student=student, date=today, type=IncidentType.SKIPPING, recorded_by=teacher
     )
@@ -429,11 +464,22 @@ def shown_text(response: Any) -> str:
 
 
 def leaks(text: str, students: Iterable[Any]) -> list[str]:
-    """The name or 学籍号 of each student the text shows."""
+    """Each student whose name, 学籍号 or ID number the text shows."""
     return [
         f"{student.name}（{student.student_no}）"
         for student in students
-        if student.name in text or student.student_no in text
+        if student.name in text
+        or student.student_no in text
+        or (student.id_number and student.id_number in text)
+    ]
+
+
+def unmasked(text: str, students: Iterable[Any]) -> list[str]:
+    """Each student whose whole ID number the text shows."""
+    return [
+        f"{student.name}（{student.id_number}）"
+        for student in students
+        if student.id_number and student.id_number in text
     ]
 
 

@@ -13,6 +13,7 @@ A route without an entry in MATRIX fails `test_every_route_has_an_entry_and_ever
 (and `test_a_route_added_without_an_entry_fails_the_check` shows that it does).
 """
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from tests.access import (
     media_root,
     routes,
     shown_text,
+    unmasked,
 )
 
 pytestmark = pytest.mark.django_db
@@ -83,6 +85,7 @@ TARGETS = {
     "class": Target(lambda w, s, role: {"pk": s.school_class}, per_teacher=False),
     "semester": Target(lambda w, s, role: {"pk": s.semester}, per_teacher=False),
     "semester chosen": Target(lambda w, s, role: {"semester": s.semester}, per_teacher=False),
+    "teacher account": Target(lambda w, s, role: {"pk": s.teacher}, per_teacher=False),
     "holiday": Target(lambda w, s, role: {"pk": s.holiday}, per_teacher=False),
     "exam": Target(lambda w, s, role: {"pk": s.exam}, per_teacher=False),
     "export": Target(lambda w, s, role: {"pk": s.export}, per_teacher=False),
@@ -106,6 +109,7 @@ class Entry:
     target_roles: the roles whose requests name it (others open the route plain).
     bearer: the link is its own key (a questionnaire's token): nobody else's to refuse.
     content: a list, search, export, PDF or ZIP, read whole for other schools' students.
+    views: other query strings it is read with (its tabs).
     search: the query parameter of its search box.
     shows: the roles to whom it names S1: proof that the text is read (for the paths
     containing one of `shows_in`, when given).
@@ -116,6 +120,7 @@ class Entry:
     target_roles: tuple[str, ...] = ROLES
     bearer: bool = False
     content: bool = False
+    views: tuple[dict[str, str], ...] = ()
     search: str | None = None
     shows: tuple[str, ...] = ()
     shows_in: tuple[str, ...] = ()
@@ -188,6 +193,18 @@ MATRIX: dict[str, Entry] = {
     "staff_edit": Entry(allow(OFFICE), target="staff"),
     "staff_reset_password": Entry(allow(OFFICE, get=POST_ONLY), target="staff"),
     "staff_set_active": Entry(allow(OFFICE, get=POST_ONLY), target="staff"),
+    "lockout_list": Entry(allow(OFFICE), content=True),
+    "lockout_unlock": Entry(allow(OFFICE, get=POST_ONLY), target="teacher account"),
+    # The full ID number, to the office only, on purpose (a POST) and logged.
+    "student_id_reveal": Entry(allow(OFFICE, get=POST_ONLY), target="student", shows=(OFFICE,)),
+    # The audit trail: the school's changes and access log, and one student's history.
+    "audit_home": Entry(
+        allow(*MANAGERS),
+        content=True,
+        views=({"view": "access"}, {"kind": "student"}),
+        shows=MANAGERS,
+    ),
+    "student_history": Entry(allow(*MANAGERS), target="student", content=True, shows=MANAGERS),
     # Pairings: the plan is its teacher's and the office's, not the principal's to edit.
     "pairing_list": Entry(allow(*MANAGERS), content=True, search="q", shows=MANAGERS),
     "pairing_create": Entry(allow(OFFICE), target="student", shows=(OFFICE,)),
@@ -299,6 +316,10 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
     )
     overrides.enable()
+    # Hundreds of refusals are the point here: their warnings would only slow the module.
+    request_log = logging.getLogger("django.request")
+    level = request_log.level
+    request_log.setLevel(logging.ERROR)
     with django_db_blocker.unblock():
         outer = transaction.atomic()
         outer.__enter__()
@@ -311,12 +332,14 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         except BaseException:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
+            request_log.setLevel(level)
             overrides.disable()
             raise
     yield built
     with django_db_blocker.unblock():
         transaction.set_rollback(True)
         outer.__exit__(None, None, None)
+    request_log.setLevel(level)
     overrides.disable()
 
 
@@ -358,8 +381,19 @@ def outcome_matches(expected: Outcome, status: int) -> bool:
 
 
 def hidden_shown(world: World, role: str, text: str) -> str:
+    """What the text shows that the role may not see, in words ("" for nothing)."""
+    problems = []
     found = leaks(text, world.hidden(role))
-    return f"shows {', '.join(found)}, whom the {role} may not see" if found else ""
+    if found:
+        problems.append(f"shows {', '.join(found)}, whom the {role} may not see")
+    if role != OFFICE:
+        found = unmasked(text, world.students)
+        if found:
+            problems.append(f"shows the whole ID number of {', '.join(found)} to the {role}")
+    found = [name for name in world.outsiders(role) if name in text]
+    if found:
+        problems.append(f"names {', '.join(found)}, staff of another school")
+    return "; ".join(problems)
 
 
 # ---------------------------------------------------------------------------------------
@@ -444,7 +478,7 @@ def test_lists_exports_and_pdfs_show_only_the_students_the_role_may_see(
     entry = MATRIX[name]
     case = Case(name, pattern, role, "a1", "get")
     values = values_of(world, entry, "a1", role)
-    queries: list[tuple[dict, str | None]] = [({}, None)]
+    queries: list[tuple[dict, str | None]] = [({}, None), *((v, None) for v in entry.views)]
     if entry.search:
         queries += [({entry.search: q}, must) for q, must in searches(world, role)]
     for query, must in queries:
@@ -470,7 +504,7 @@ def test_a_questionnaire_link_names_no_student_and_a_wrong_one_opens_nothing(wor
 
 def test_the_world_is_what_the_matrix_assumes(world):
     """S1 is T1's and no one else's in the school; the names are distinct from their start."""
-    assert {s.name[:3] for s in world.students} == {n[:3] for n, _no in NAMES.values()}
+    assert {s.name[:3] for s in world.students} == {n[:3] for n, _no, _id in NAMES.values()}
     assert len({s.student_no[:3] for s in world.students}) == len(world.students)
     assert world.visible(TEACHER) == {world.own.student.pk}
     assert world.sides["b"].school.county_id == world.own.school.county_id

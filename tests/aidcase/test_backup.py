@@ -7,6 +7,7 @@ ciphertext with a fresh nonce per write (students.fields), so the restored ciphe
 while the number it opens to is the same."""
 
 import datetime as dt
+import gzip
 import hashlib
 import io
 import json
@@ -452,6 +453,9 @@ def test_restore_drill_brings_back_every_row_and_every_file(media, key, out):
     # When it is backed up, the database and media are emptied, and the backup restored
     report = run("backup", str(out))
     empty_everything(media)
+    # (a fresh install may have made the upload folders already)
+    (media / "photos").mkdir(parents=True)
+    (media / "exports").mkdir()
     assert Student.objects.count() == 0
     assert media_hashes(media) == {}
     restored = run("restore", str(out))
@@ -659,6 +663,17 @@ def test_missing_or_bad_key_is_refused_and_nothing_is_written(media, out, settin
     assert list(out.parent.iterdir()) == []
 
 
+def test_unreadable_records_stop_the_backup_and_nothing_is_written(media, key, out, settings):
+    # Given ID numbers sealed with another AIDCASE_ID_KEY than the server's
+    build_school(media)
+    settings.ID_NUMBER_KEY = backup_key_generate()
+
+    message = refused("backup", str(out))
+
+    assert "读取数据表 students." in message
+    assert list(out.parent.iterdir()) == []
+
+
 def test_backup_does_not_overwrite_a_file(media, key, out):
     out.write_bytes(b"an older backup")
 
@@ -715,3 +730,18 @@ def test_field_values_survive_the_round_trip_exactly(field, value):
 
     assert plain(loaded) == value
     assert type(plain(loaded)) is type(value)
+
+
+def test_id_numbers_stay_sealed_inside_the_backup(media, key, out):
+    # Given a backup, opened with the backup key
+    build_school(media)
+    run("backup", str(out))
+    tables = b""
+    reader = backup._DecryptingReader(out.open("rb"), backup._key_bytes(key))
+    tar = backup._open_tar(reader)
+    for member in backup._members(tar):
+        raw = backup._read_member(tar, member)
+        tables += gzip.decompress(raw) if member.name.endswith(".gz") else raw
+    # Then the rows are readable but the ID number is not: it needs AIDCASE_ID_KEY too
+    assert NAME.encode() in tables
+    assert ID_NUMBER.encode() not in tables

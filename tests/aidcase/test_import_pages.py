@@ -11,6 +11,7 @@ import stat
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import HttpRequest
 from django.test import Client
 
 from aidcase import import_views
@@ -423,7 +424,7 @@ def test_imported_teachers_get_a_password_sheet_downloadable_once(school, alice,
     rows = list(workbook(download).worksheets[0].iter_rows(values_only=True))
     assert rows[0] == ("工号", "姓名", "一次性密码")
     assert sorted(r[:2] for r in rows[1:]) == [("T9001", "周老师"), ("T9002", "吴老师")]
-    assert Client().login(username=rows[1][0], password=rows[1][2])
+    assert Client().login(request=HttpRequest(), username=rows[1][0], password=rows[1][2])
     # And the sheet is gone: a second download is refused
     again = client.post("/imports/passwords.xlsx", {"token": token_of(done)})
     assert again.status_code == 302

@@ -10,6 +10,7 @@ from axes.models import AccessAttempt
 from django.contrib.sessions.models import Session
 from django.test import Client, RequestFactory
 
+from aidcase.models import AccessLog
 from aidcase.security import (
     SESSION_LOGIN_AT,
     SESSION_SEEN_AT,
@@ -167,6 +168,30 @@ def test_office_sees_and_lifts_its_own_teachers_lockout(teacher, office):
     assert "已解锁" in text(response)
     assert "目前没有被锁定的账号。" in text(response)
     assert logs_in(teacher.username)
+    # and the unlock is in the school's access log, naming who lifted it and for whom
+    entry = AccessLog.objects.get(action=AccessLog.Action.UNLOCK)
+    assert (entry.user, entry.school) == (office, office.profile.school)
+    assert teacher.username in entry.what
+
+
+# session, user, profile, school; the locked attempts, their accounts.
+LOCKOUT_LIST_QUERIES = 6
+
+
+@pytest.mark.parametrize("locked", [1, 4])
+def test_lockout_list_query_count_does_not_grow(school, office, locked, django_assert_num_queries):
+    # given `locked` locked teachers, one of them on two addresses
+    teachers = [factories.make_user(Role.TEACHER, school=school) for _ in range(locked)]
+    for teacher in teachers:
+        fail_ten_times(teacher.username)
+    fail_ten_times(teachers[0].username, ELSEWHERE)
+    client = login(office)
+    # when the office opens the page, then the number of queries is fixed
+    with django_assert_num_queries(LOCKOUT_LIST_QUERIES):
+        response = client.get("/staff/lockouts/")
+    addresses = {lockout.user: lockout.addresses for lockout in response.context["lockouts"]}
+    assert len(addresses) == locked
+    assert sorted(addresses[teachers[0]]) == sorted([HERE, ELSEWHERE])
 
 
 def test_the_staff_list_links_to_the_lockouts(office):

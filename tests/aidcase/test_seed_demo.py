@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.http import HttpRequest
 from django.test import Client
 from django.utils import timezone
 
@@ -89,7 +90,7 @@ def test_creates_the_contract_accounts_with_the_given_password(demo_output):
     # then
     client = Client()
     for username in ("county", "principal-DEMO1", "office-DEMO1", "DEMO1T001"):
-        assert client.login(username=username, password=PASSWORD), username
+        assert client.login(request=HttpRequest(), username=username, password=PASSWORD), username
     roles = dict(Profile.objects.values_list("user__username", "role"))
     assert roles["county"] == Role.COUNTY
     assert roles["principal-DEMO1"] == Role.PRINCIPAL
@@ -111,7 +112,7 @@ def test_creates_the_contract_accounts_with_the_given_password(demo_output):
 def test_each_demo_account_is_sent_to_its_role_home(demo_output, username, home):
     # given
     client = Client()
-    client.login(username=username, password=PASSWORD)
+    client.login(request=HttpRequest(), username=username, password=PASSWORD)
 
     # when
     response = client.get("/")
@@ -141,7 +142,7 @@ def test_without_a_password_or_seed_prints_the_random_ones_used():
     password = printed[1]
     assert len(password) >= 14
     assert re.search(r"随机种子 \d+", output)
-    assert Client().login(username="principal-DEMO1", password=password)
+    assert Client().login(request=HttpRequest(), username="principal-DEMO1", password=password)
 
 
 def test_all_schools_belong_to_one_county_viewed_by_the_county_account():

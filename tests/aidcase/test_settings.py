@@ -10,11 +10,13 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.urls import Resolver404, resolve
 
+from students.fields import generate_key
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AIDCASE_"))}
     environment.update(env)
     return subprocess.run(  # noqa: S603 — fixed arguments, our own manage.py
         [sys.executable, "manage.py", *args],
@@ -44,10 +46,11 @@ SECURITY_SETTINGS = (
 
 def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """README's production environment: DJANGO_DEBUG unset, a random secret key of 50+
-    characters, the site's host name, DJANGO_HTTPS left to its default."""
+    characters, the site's host name, the ID-number key, DJANGO_HTTPS left to its default."""
     return {
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
         "DJANGO_ALLOWED_HOSTS": PRODUCTION_HOST,
+        "AIDCASE_ID_KEY": generate_key(),
         "DATABASE_URL": f"sqlite:///{tmp_path}/production.sqlite3",
         **extra,
     }
@@ -62,6 +65,19 @@ def production_settings(tmp_path: Path, **extra: str) -> dict:
     result = manage("shell", "--no-imports", "-c", code, **production_env(tmp_path, **extra))
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def test_deploy_check_warns_when_the_id_number_key_is_not_from_the_environment(tmp_path):
+    env = production_env(tmp_path)
+    del env["AIDCASE_ID_KEY"]
+    result = manage("check", "--deploy", **env)
+    assert "aidcase.W001" in result.stdout + result.stderr
+
+
+def test_a_malformed_id_number_key_is_an_error(tmp_path):
+    result = manage("check", **production_env(tmp_path, AIDCASE_ID_KEY="not-a-key"))
+    assert result.returncode != 0
+    assert "aidcase.E001" in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("proxy", [{}, {"DJANGO_BEHIND_PROXY": "1"}], ids=["direct", "proxy"])

@@ -2,7 +2,10 @@
 exact search through a keyed hash, masked on every page, revealed to the aid office only on
 purpose, and logged."""
 
+import io
+
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from aidcase.models import AccessLog
@@ -194,3 +197,20 @@ def test_a_typed_number_replaces_it_and_removal_clears_it(office, student):
     client.post(f"/students/{student.pk}/edit/", edit_data(student, remove_id_number="on"))
     student.refresh_from_db()
     assert (student.id_number, student.id_number_hash) == ("", "")
+
+
+def test_id_key_checks_that_the_key_opens_every_number(student, settings):
+    out = io.StringIO()
+    call_command("id_key", stdout=out)
+    assert "1 个身份证号均可用当前密钥解密" in out.getvalue()
+    # with another key, it says how many it cannot open
+    settings.ID_NUMBER_KEY = fields.generate_key()
+    with pytest.raises(CommandError, match="有 1 / 1 个身份证号无法用当前的 AIDCASE_ID_KEY 解密"):
+        call_command("id_key", stdout=io.StringIO())
+
+
+def test_id_key_generates_a_usable_key(settings):
+    out = io.StringIO()
+    call_command("id_key", "--generate", stdout=out)
+    settings.ID_NUMBER_KEY = out.getvalue().strip()
+    assert fields.decrypt(fields.encrypt(ID_NUMBER)) == ID_NUMBER

@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth.models import User
+from django.http import HttpRequest
 from django.test import Client
 
 from students.models import Profile, Role
@@ -27,7 +28,7 @@ def test_office_creates_a_teacher_with_a_one_time_password(school, office):
     profile = Profile.objects.get(user__username="T2024001")
     assert (profile.school, profile.role, profile.must_change_password) == (school, "teacher", True)
     client = Client()
-    assert client.login(username="T2024001", password=password)
+    assert client.login(request=HttpRequest(), username="T2024001", password=password)
     assert client.get("/me/").url == "/accounts/password/"
 
 
@@ -77,7 +78,9 @@ def test_a_teacher_with_open_pairings_cannot_be_deactivated(school, office):
 def test_deactivated_teacher_can_no_longer_log_in(school, office):
     teacher = factories.make_user(school=school)
     login(office).post(f"/staff/{teacher.profile.pk}/active/", {"active": "0"})
-    assert not Client().login(username=teacher.username, password="correct-horse-battery")
+    assert not Client().login(
+        request=HttpRequest(), username=teacher.username, password="correct-horse-battery"
+    )
 
 
 def test_office_edits_a_teacher(school, office):

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 from django.test import Client
 from django.utils import translation
 
@@ -66,7 +67,7 @@ def test_new_teachers_get_accounts_with_one_time_passwords(school):
     assert profile.must_change_password
     password = result["passwords"][0][2]
     client = Client()
-    assert client.login(username="T001", password=password)
+    assert client.login(request=HttpRequest(), username="T001", password=password)
     assert client.get("/me/").url == "/accounts/password/"
 
 
@@ -78,7 +79,7 @@ def test_one_time_passwords_are_hashed_lightly_and_rehashed_at_first_login(schoo
     user = User.objects.get(username="T001")
     # then the stored hash uses few rounds, until the first login brings it to the full count
     assert user.password.startswith(f"pbkdf2_sha256${ONE_TIME_PASSWORD_ITERATIONS}$")
-    assert authenticate(username="T001", password=result["passwords"][0][2]) == user
+    assert authenticate(HttpRequest(), username="T001", password=result["passwords"][0][2]) == user
     user.refresh_from_db()
     assert not user.password.startswith(f"pbkdf2_sha256${ONE_TIME_PASSWORD_ITERATIONS}$")
 

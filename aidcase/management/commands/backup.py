@@ -38,7 +38,7 @@ class Command(BaseCommand):
         try:
             summary = backup_write(out=out, key=settings.BACKUP_KEY)
         except BackupError as error:
-            raise CommandError(str(error)) from None
+            raise CommandError(str(error)) from error
         self.stdout.write(
             _(
                 "备份完成：%(name)s，%(size)s；%(tables)s 张表共 %(rows)s 行，"

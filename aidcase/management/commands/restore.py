@@ -30,7 +30,7 @@ class Command(BaseCommand):
         try:
             summary = backup_restore(path=path, key=settings.BACKUP_KEY, force=options["force"])
         except BackupError as error:
-            raise CommandError(str(error)) from None
+            raise CommandError(str(error)) from error
         self.stdout.write(
             _(
                 "恢复完成：%(name)s（备份于 %(created)s）；%(tables)s 张表共 %(rows)s 行，"

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import openpyxl
+from axes.models import AccessAttempt
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -28,10 +29,22 @@ from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver, include, path
 from django.utils import timezone
+from django.utils.timezone import localdate
 from PIL import Image
 from pypdf import PdfReader
 
+from aidcase.audit import access_record
+from aidcase.models import AccessLog
+from assessment import reports
+from assessment.models import Score, SheetExport
+from assessment.services import questionnaires_issue, sheets_compute
+from pairing.models import Pairing
+from students.models import Category, Identification, Role
+from students.selectors import previous_semester_code
+from tests import factories
 from tests.helpers import id_number
+from visits.models import ActivityLog, Exam, HolidayWeek, Incident, IncidentType, Kind, Reminder
+from visits.photos import photos_add
 
 # Logout only accepts POST and, for a visitor who is not logged in, just lands on login.
 # The questionnaire's one-time link is answered without an account (its token is the key).
@@ -144,15 +157,20 @@ class World:
     def hidden(self, role: str) -> list[Any]:
         return [s for s in self.students if s.pk not in self.visible(role)]
 
-    def outsiders(self, role: str) -> list[str]:
-        """The names of other schools' staff, which no page of a school user shows."""
+    def outsiders(self, role: str, *, public: bool = False) -> list[str]:
+        """Names no page shows the role: the schools out of its reach and their staff; for
+        the county viewer, whose pages are aggregates, every teacher's name too (except on
+        a public page, such as the questionnaire's, which names its teacher to anyone)."""
         if role == "county":
-            return []
-        return [
-            user.profile.name
-            for side in (self.sides["b"], self.sides["c"])
-            for user in (side.teacher, side.office, side.principal)
-        ]
+            out = [self.sides["c"]]
+            teachers = [] if public else [side.teacher for side in self.sides.values()]
+        else:
+            out = [self.sides["b"], self.sides["c"]]
+            teachers = []
+        staff = {user for side in out for user in (side.teacher, side.office, side.principal)}
+        return [side.school.name for side in out] + sorted(
+            user.profile.name for user in staff | set(teachers)
+        )
 
 
 # Distinctive names and 学籍号 (unique from their first three characters), so that finding
@@ -179,15 +197,11 @@ def _monday_after(day: dt.date, weeks: int) -> dt.date:
 
 
 def _school(code: str, county: str, *, today: dt.date) -> dict[str, Any]:
-    from students.models import Role
-    from tests import factories
-    from visits.models import Exam, HolidayWeek
-
     school = factories.SchoolFactory(
         code=code, name=f"{county}{code}中学", county=factories.CountyFactory(name=county)
     )
     semester = factories.SemesterFactory(school=school)
-    previous = factories.SemesterFactory(school=school, code=_previous_code(semester.code))
+    previous = factories.SemesterFactory(school=school, code=previous_semester_code(semester.code))
     start = semester.start
     return {
         "school": school,
@@ -195,9 +209,7 @@ def _school(code: str, county: str, *, today: dt.date) -> dict[str, Any]:
         "previous": previous,
         "cohort": factories.CohortFactory(school=school, entry_year=today.year - 2),
         "office": factories.make_user(Role.OFFICE, school=school, name=f"{county}{code}资助办"),
-        "principal": factories.make_user(
-            Role.PRINCIPAL, school=school, name=f"{county}{code}校长"
-        ),
+        "principal": factories.make_user(Role.PRINCIPAL, school=school, name=f"{county}{code}校长"),
         "holiday": HolidayWeek.objects.create(
             school=school, monday=_monday_after(start, 5), note="国庆节"
         ),
@@ -210,16 +222,7 @@ def _school(code: str, county: str, *, today: dt.date) -> dict[str, Any]:
     }
 
 
-def _previous_code(code: str) -> str:
-    from students.selectors import previous_semester_code
-
-    return previous_semester_code(code)
-
-
 def _student(at: dict[str, Any], key: str, school_class: Any = None) -> Any:
-    from assessment.models import Score
-    from tests import factories
-
     name, number, first17 = NAMES[key]
     student = factories.StudentFactory(
         school=at["school"],
@@ -237,16 +240,6 @@ def _student(at: dict[str, Any], key: str, school_class: Any = None) -> Any:
 
 
 def _side(at: dict[str, Any], key: str, *, today: dt.date) -> dict[str, Any]:
-    from axes.models import AccessAttempt
-
-    from aidcase.audit import access_record
-    from aidcase.models import AccessLog
-    from pairing.models import Pairing
-    from students.models import Category, Identification, Role
-    from tests import factories
-    from visits.models import ActivityLog, Incident, IncidentType, Kind, Reminder
-    from visits.photos import photos_add
-
     teacher = factories.make_user(Role.TEACHER, school=at["school"], name=TEACHERS[key])
     school_class = factories.SchoolClassFactory(
         school=at["school"], cohort=at["cohort"], name=f"{key}班", homeroom_teacher=teacher
@@ -322,10 +315,6 @@ def _side(at: dict[str, Any], key: str, *, today: dt.date) -> dict[str, Any]:
 
 def _finish(at: dict[str, Any], parts: list[dict[str, Any]], media: Path) -> list[Side]:
     """The school's sheets, its questionnaire links and a finished ZIP export of the sheets."""
-    from assessment import reports
-    from assessment.models import SheetExport
-    from assessment.services import questionnaires_issue, sheets_compute
-
     school, semester = at["school"], at["semester"]
     tokens = {
         questionnaire.pairing_id: token
@@ -369,20 +358,16 @@ def _finish(at: dict[str, Any], parts: list[dict[str, Any]], media: Path) -> lis
 
 
 def build_world(*, media: Path) -> World:
-    """Everything the matrix needs, in about a second: one school of two teachers, another
+    """Everything the matrix needs, in two seconds or so: one school of two teachers, another
     school of the same county, a school of another county, and a county viewer."""
-    from students.models import Identification, Role
-    from students.selectors import today as today_
-    from tests import factories
-
-    today = today_()
+    today = localdate()
     a = _school("A001", "甲县", today=today)
     a1, a2 = _side(a, "a1", today=today), _side(a, "a2", today=today)
     s3 = _student(a, "a3")  # identified, waiting for a helper: on the office's lists
     Identification.objects.create(
         student=s3,
         semester=a["semester"],
-        category="poor",
+        category=Category.POOR,
         state=Identification.State.APPROVED,
         approved_at=timezone.now(),
     )
@@ -504,7 +489,8 @@ def fingerprint(objects: Iterable[Any] = ()) -> tuple[Any, ...]:
     staff profile with its user's)."""
     quote = connection.ops.quote_name
     tables = _watched_tables()
-    sql = "SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {quote(t)})" for t in tables)
+    # The table names are the models' own, quoted: nothing of a request reaches the query.
+    sql = "SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {quote(t)})" for t in tables)  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql)
         counts = dict(zip(tables, cursor.fetchone(), strict=True))
@@ -530,4 +516,3 @@ def media_root(base: Path) -> Path:
     root = base / "media"
     root.mkdir(parents=True, exist_ok=True)
     return root
-

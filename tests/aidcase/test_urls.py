@@ -4,21 +4,8 @@ the public ones sends an anonymous visitor to the login page, for GET and for PO
 import re
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 
-# Logout only accepts POST and, for a visitor who is not logged in, just lands on login.
-# The questionnaire's one-time link is answered without an account (its token is the key).
-PUBLIC = {"login", "logout", "set_language", "questionnaire_answer"}
-
-
-def routes(patterns=None, prefix=""):
-    for entry in patterns if patterns is not None else get_resolver().url_patterns:
-        if isinstance(entry, URLResolver):
-            if entry.app_name == "admin":
-                continue  # Django's admin has its own login
-            yield from routes(entry.url_patterns, prefix + str(entry.pattern))
-        elif isinstance(entry, URLPattern):
-            yield entry.name, prefix + str(entry.pattern)
+from tests.access import PUBLIC, routes
 
 
 def concrete(pattern: str) -> str:

@@ -22,7 +22,15 @@ from aidcase.permissions import person_label
 from assessment.models import AssessmentRule, Questionnaire, Score, Sheet
 from pairing.models import Pairing
 from students import idcard
-from students.models import Identification, Profile, School, Semester, Student
+from students.models import (
+    Cohort,
+    Identification,
+    Profile,
+    School,
+    SchoolClass,
+    Semester,
+    Student,
+)
 from visits.models import ActivityLog, DutyRule, Exam, HolidayWeek, Incident, VisitPhoto
 
 PAGE = 50
@@ -74,7 +82,32 @@ def _shown_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
     return [f for f in model._meta.concrete_fields if f.name not in HIDDEN]
 
 
-def _value(f: models.Field[Any, Any], record: Any, users: dict[int, str]) -> str:
+# Related records named on the history pages, by a label that needs no further query.
+NAMED: tuple[type[models.Model], ...] = (School, Semester, Student, Cohort, SchoolClass)
+
+
+def _related_labels(rows: list[tuple[str, Any]]) -> dict[tuple[Any, int], str]:
+    """Labels of the schools, semesters, students, years and classes the rows point to: one
+    query per kind of record, however many rows."""
+    wanted: dict[Any, set[int]] = {}
+    for kind, record in rows:
+        for f in _shown_fields(KINDS[kind][0]):
+            value = getattr(record, f.attname)
+            if f.is_relation and f.related_model in NAMED and value:
+                wanted.setdefault(f.related_model, set()).add(value)
+    labels = {}
+    for model, pks in wanted.items():
+        for pk, obj in model._default_manager.in_bulk(pks).items():
+            labels[(model, pk)] = str(obj)
+    return labels
+
+
+def _value(
+    f: models.Field[Any, Any],
+    record: Any,
+    users: dict[int, str],
+    labels: dict[tuple[Any, int], str],
+) -> str:
     if f.name in VALUE_HIDDEN:
         return "…"
     value = getattr(record, f.attname)
@@ -85,7 +118,7 @@ def _value(f: models.Field[Any, Any], record: Any, users: dict[int, str]) -> str
     if f.is_relation:
         if f.related_model is get_user_model():
             return users.get(value, f"#{value}")
-        return f"#{value}"
+        return labels.get((f.related_model, value), f"#{value}")
     if f.choices:
         return str(dict(f.flatchoices).get(value, value))
     if isinstance(value, bool):
@@ -111,6 +144,7 @@ def _changes(rows: list[tuple[str, Any]]) -> list[Change]:
         u.pk: person_label(u)
         for u in get_user_model().objects.filter(pk__in=user_ids).select_related("profile")
     }
+    labels = _related_labels(rows)
     previous: dict[tuple[str, int], Any] = {}
     changes = []
     for kind, record in sorted(rows, key=lambda kr: (kr[1].history_date, kr[1].history_id)):
@@ -118,9 +152,9 @@ def _changes(rows: list[tuple[str, Any]]) -> list[Change]:
         before = previous.get((kind, record.id))
         fields = []
         for f in _shown_fields(model):
-            after_value = _value(f, record, users)
+            after_value = _value(f, record, users, labels)
             if record.history_type == "~" and before is not None:
-                before_value = _value(f, before, users)
+                before_value = _value(f, before, users, labels)
                 if getattr(before, f.attname) == getattr(record, f.attname):
                     continue
             elif record.history_type == "-":

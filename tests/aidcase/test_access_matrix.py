@@ -9,8 +9,13 @@ own objects are T1's side of school A: student S1, T1's pairing, logs, photo, sh
 pairing, logs and sheet), school B of the same county and school C of county Y: each must
 be refused with 403 or 404 and leave the database as it was.
 
+Every response, refused or not, is read whole (HTML, JSON, every cell of a workbook, the text
+of a PDF, each member of a ZIP) for the name, 学籍号 or ID number of a student the role may
+not see; lists, exports, PDFs and ZIPs are read again with their tabs and searches.
+
 A route without an entry in MATRIX fails `test_every_route_has_an_entry_and_every_entry_a_route`
-(and `test_a_route_added_without_an_entry_fails_the_check` shows that it does).
+(and `test_a_route_added_without_an_entry_fails_the_check` shows that it does): add its entry
+with who may open it, and, when its URL names an object, what the object is (TARGETS).
 """
 
 import logging
@@ -25,6 +30,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.test import Client, override_settings
 
+from students.selectors import students_visible_to
 from tests.access import (
     NAMES,
     PUBLIC,
@@ -502,11 +508,15 @@ def test_a_questionnaire_link_names_no_student_and_a_wrong_one_opens_nothing(wor
     assert client.post("/q/not-a-token/", {"q1": "5"}).status_code == 404
 
 
-def test_the_world_is_what_the_matrix_assumes(world):
-    """S1 is T1's and no one else's in the school; the names are distinct from their start."""
+@pytest.mark.parametrize("role", ROLES)
+def test_the_world_is_what_the_matrix_assumes(world, role):
+    """Whom each role may see is what the scoping selector says (T1: S1 alone; the office
+    and the principal: school A; the county viewer: no one), and the names and 学籍号 are
+    told apart by their first three characters, as the searches need."""
+    visible = students_visible_to(user=world.actor(role)).values_list("pk", flat=True)
+    assert set(visible) == world.visible(role)
     assert {s.name[:3] for s in world.students} == {n[:3] for n, _no, _id in NAMES.values()}
     assert len({s.student_no[:3] for s in world.students}) == len(world.students)
-    assert world.visible(TEACHER) == {world.own.student.pk}
     assert world.sides["b"].school.county_id == world.own.school.county_id
     assert world.sides["c"].school.county_id != world.own.school.county_id
     assert world.county_viewer.profile.county_id == world.own.school.county_id

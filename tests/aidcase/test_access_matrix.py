@@ -116,7 +116,8 @@ class Entry:
     bearer: the link is its own key (a questionnaire's token): nobody else's to refuse.
     content: a list, search, export, PDF or ZIP, read whole for students the role may not
     see (every response is, in the matrix; these also with their views and searches).
-    views: other query strings it is read with (its tabs).
+    views: other query strings it is read with (its tabs, its filters naming others'
+    semesters, classes and teachers).
     search: the query parameter of its search box.
     shows: the roles to whom it names S1: proof that the text is read (for the paths
     containing one of `shows_in`, when given).
@@ -127,7 +128,7 @@ class Entry:
     target_roles: tuple[str, ...] = ROLES
     bearer: bool = False
     content: bool = False
-    views: tuple[dict[str, str], ...] = ()
+    views: tuple[Callable[[World], dict[str, Any]], ...] = ()
     search: str | None = None
     shows: tuple[str, ...] = ()
     shows_in: tuple[str, ...] = ()
@@ -146,6 +147,15 @@ def allow(*roles: str, get: Outcome = OK, post: Outcome = OK, **special: tuple) 
 
 POST_ONLY = 405  # the GET of a route that only acts
 
+# Filters naming a colleague's class and other schools' semester, class and teacher: a form
+# offers only the user's school's, and a page must not show what they would select.
+FOREIGN_FILTERS = (
+    lambda w: {"school_class": w.sides["a2"].school_class.pk},
+    lambda w: {"semester": w.sides["b"].semester.pk},
+    lambda w: {"school_class": w.sides["b"].school_class.pk},
+    lambda w: {"teacher": w.sides["b"].teacher.pk},
+)
+
 MATRIX: dict[str, Entry] = {
     # Public, or for anyone logged in
     "login": Entry(allow(*ROLES)),  # a logged-in user is sent on
@@ -155,7 +165,7 @@ MATRIX: dict[str, Entry] = {
     "home": Entry(allow(*ROLES)),
     "password_change": Entry(allow(*ROLES)),
     # Dashboards
-    "dashboard": Entry(allow(*MANAGERS), content=True),
+    "dashboard": Entry(allow(*MANAGERS), content=True, views=FOREIGN_FILTERS),
     "pairing_cap": Entry(allow(OFFICE, get=POST_ONLY)),
     "county": Entry(allow(COUNTY), content=True),
     "county_school": Entry(allow(COUNTY), target="school", content=True),
@@ -184,7 +194,9 @@ MATRIX: dict[str, Entry] = {
     "holiday_week_remove": Entry(allow(OFFICE, get=POST_ONLY), target="holiday"),
     "exam_remove": Entry(allow(OFFICE, get=POST_ONLY), target="exam"),
     # The roster
-    "student_list": Entry(allow(*SCHOOL), content=True, search="q", shows=SCHOOL),
+    "student_list": Entry(
+        allow(*SCHOOL), content=True, views=FOREIGN_FILTERS, search="q", shows=SCHOOL
+    ),
     "student_create": Entry(allow(OFFICE)),
     "student_edit": Entry(allow(OFFICE), target="student", shows=(OFFICE,)),
     "identification_create": Entry(allow(OFFICE), target="student", shows=(OFFICE,)),
@@ -208,7 +220,7 @@ MATRIX: dict[str, Entry] = {
     "audit_home": Entry(
         allow(*MANAGERS),
         content=True,
-        views=({"view": "access"}, {"kind": "student"}),
+        views=(lambda w: {"view": "access"}, lambda w: {"kind": "student"}),
         shows=MANAGERS,
     ),
     "student_history": Entry(allow(*MANAGERS), target="student", content=True, shows=MANAGERS),
@@ -233,7 +245,11 @@ MATRIX: dict[str, Entry] = {
     ),
     "ledger_home": Entry(allow(*SCHOOL)),
     "ledger_export": Entry(
-        allow(*SCHOOL), content=True, shows=SCHOOL, shows_in=("/pairings/", "/logs/")
+        allow(*SCHOOL),
+        content=True,
+        views=FOREIGN_FILTERS,
+        shows=SCHOOL,
+        shows_in=("/pairings/", "/logs/"),
     ),
     # The assessment: a teacher sees their own sheets, the managers the school's.
     "sheet_list": Entry(
@@ -484,7 +500,8 @@ def test_lists_exports_and_pdfs_show_only_the_students_the_role_may_see(world, n
     entry = MATRIX[name]
     case = Case(name, pattern, role, "a1", "get")
     values = values_of(world, entry, "a1", role)
-    queries: list[tuple[dict, str | None]] = [({}, None), *((v, None) for v in entry.views)]
+    queries: list[tuple[dict, str | None]] = [({}, None)]
+    queries += [(view(world), None) for view in entry.views]
     if entry.search:
         queries += [({entry.search: q}, must) for q, must in searches(world, role)]
     for query, must in queries:

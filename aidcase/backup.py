@@ -455,16 +455,29 @@ def _write_table(
         buffer.truncate()
 
     queryset = model._base_manager.using(using).order_by("pk")
+
+    def batches() -> Iterator[list[models.Model]]:
+        # Pages by primary key rather than QuerySet.iterator(): on PostgreSQL that holds a
+        # server-side cursor, which an early stop would leave to be closed by the garbage
+        # collector, inside whatever transaction runs then.
+        batch = list(queryset[:READ_BATCH])
+        while batch:
+            yield batch
+            batch = list(queryset.filter(pk__gt=batch[-1].pk)[:READ_BATCH])
+
     try:
-        for obj in queryset.iterator(chunk_size=READ_BATCH):
-            line = json.dumps(
-                [value_dump(field, obj) for field in fields], ensure_ascii=False, allow_nan=True
-            )
-            buffer.write(line.encode())
-            buffer.write(b"\n")
-            rows += 1
-            if buffer.tell() >= PART_BYTES:
-                flush()
+        for batch in batches():
+            for obj in batch:
+                line = json.dumps(
+                    [value_dump(field, obj) for field in fields],
+                    ensure_ascii=False,
+                    allow_nan=True,
+                )
+                buffer.write(line.encode())
+                buffer.write(b"\n")
+                rows += 1
+                if buffer.tell() >= PART_BYTES:
+                    flush()
     # Whatever fails while reading (the database, a field that cannot open its value, such as
     # an ID number under another AIDCASE_ID_KEY), the operator needs the table, not the row.
     except Exception as error:

@@ -54,6 +54,8 @@ def _school_year(semester: Semester) -> str | None:
 def _year_bounds(
     semester: Semester, terms: dict[tuple[int, str], Semester]
 ) -> tuple[dt.date, dt.date]:
+    """The school year of a semester: from its term 1's start to its term 2's end (`terms` by
+    school and code), using the default dates for a term the school has not entered."""
     year = _school_year(semester)
     if year is None:
         return semester.start, semester.end
@@ -62,19 +64,6 @@ def _year_bounds(
     start = first.start if first else semester_default_dates(f"{year}-1")[0]
     end = second.end if second else semester_default_dates(f"{year}-2")[1]
     return start, end
-
-
-def school_year_bounds(semester: Semester) -> tuple[dt.date, dt.date]:
-    """The school year of a semester: from its term 1's start to its term 2's end, using the
-    default dates for a term the school has not entered."""
-    year = _school_year(semester)
-    if year is None:
-        return semester.start, semester.end
-    terms = {
-        (s.school_id, s.code): s
-        for s in Semester.objects.filter(school_id=semester.school_id, code__startswith=year)
-    }
-    return _year_bounds(semester, terms)
 
 
 def calendar_for(*, semester: Semester) -> duties.Calendar:

@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.db.models.functions import TruncWeek
 from django.utils.translation import gettext as _
 
@@ -21,7 +21,11 @@ from students.models import (
     Semester,
     Student,
 )
-from students.selectors import pairing_active_between, pairing_active_on, today
+from students.selectors import (
+    identified_and_paired,
+    pairing_active_between,
+    today,
+)
 from visits import duties
 from visits.models import ActivityLog, Incident, IncidentType
 from visits.selectors import duties_for_pairings, duty_completion_by_school, duty_record_for
@@ -47,17 +51,7 @@ def county_rollup(
         semester__code=semester_code,
         state=Identification.State.APPROVED,
     )
-    open_pairing = Pairing.objects.filter(
-        pairing_active_on(day), student=OuterRef("student"), category=OuterRef("category")
-    )
-    counts = (
-        identifications.values_list("student__school", "category")
-        .annotate(
-            identified=Count("student", distinct=True),
-            paired=Count("student", distinct=True, filter=Q(Exists(open_pairing))),
-        )
-        .order_by()
-    )
+    counts = identified_and_paired(identifications, "student__school", "category", on=day)
     semesters = {
         semester.school_id: semester
         for semester in Semester.objects.filter(school__county=county, code=semester_code)

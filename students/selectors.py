@@ -249,6 +249,25 @@ def student_search(
     return result.distinct()
 
 
+def identified_and_paired(
+    identifications: QuerySet[Identification], *group_by: str, on: dt.date | None = None
+) -> QuerySet[Any]:
+    """Rows of `group_by` values followed by the students identified and, of those, the ones
+    with a pairing open on the day in the identified category: the coverage counts of the
+    school and county dashboards, in one query."""
+    open_pairing = Pairing.objects.filter(
+        pairing_active_on(on or today()), student=OuterRef("student"), category=OuterRef("category")
+    )
+    return (
+        identifications.values_list(*group_by)
+        .annotate(
+            identified=Count("student", distinct=True),
+            paired=Count("student", distinct=True, filter=Q(Exists(open_pairing))),
+        )
+        .order_by()
+    )
+
+
 def category_coverage(
     *,
     school: School,
@@ -263,17 +282,7 @@ def category_coverage(
     )
     if school_class is not None:
         approved = approved.filter(student__school_class=school_class)
-    open_pairing = Pairing.objects.filter(
-        pairing_active_on(on or today()), student=OuterRef("student"), category=OuterRef("category")
-    )
-    counts = (
-        approved.values_list("category")
-        .annotate(
-            identified=Count("student", distinct=True),
-            paired=Count("student", distinct=True, filter=Q(Exists(open_pairing))),
-        )
-        .order_by()
-    )
+    counts = identified_and_paired(approved, "category", on=on)
     identified = {category: n for category, n, _paired in counts}
     paired = {category: n for category, _identified, n in counts}
     rows = []

@@ -82,32 +82,37 @@ def _shown_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
     return [f for f in model._meta.concrete_fields if f.name not in HIDDEN]
 
 
-# Related records named on the history pages, by a label that needs no further query.
+# Related records named on the history pages, by a label that needs no further query; people
+# by name and 工号.
 NAMED: tuple[type[models.Model], ...] = (School, Semester, Student, Cohort, SchoolClass)
 
 
 def _related_labels(rows: list[tuple[str, Any]]) -> dict[tuple[Any, int], str]:
-    """Labels of the schools, semesters, students, years and classes the rows point to: one
-    query per kind of record, however many rows."""
+    """Labels of the people (who made each change, and any user a record names), schools,
+    semesters, students, years and classes the rows point to, by (model, pk): one query per
+    kind of record, however many rows."""
+    user_model = get_user_model()
     wanted: dict[Any, set[int]] = {}
     for kind, record in rows:
+        if record.history_user_id:
+            wanted.setdefault(user_model, set()).add(record.history_user_id)
         for f in _shown_fields(KINDS[kind][0]):
             value = getattr(record, f.attname)
-            if f.is_relation and f.related_model in NAMED and value:
+            named = f.related_model in NAMED or f.related_model is user_model
+            if f.is_relation and named and value:
                 wanted.setdefault(f.related_model, set()).add(value)
     labels = {}
     for model, pks in wanted.items():
-        for pk, obj in model._default_manager.in_bulk(pks).items():
-            labels[(model, pk)] = str(obj)
+        if model is user_model:
+            for user in user_model.objects.filter(pk__in=pks).select_related("profile"):
+                labels[(model, user.pk)] = person_label(user)
+        else:
+            for pk, obj in model._default_manager.in_bulk(pks).items():
+                labels[(model, pk)] = str(obj)
     return labels
 
 
-def _value(
-    f: models.Field[Any, Any],
-    record: Any,
-    users: dict[int, str],
-    labels: dict[tuple[Any, int], str],
-) -> str:
+def _value(f: models.Field[Any, Any], record: Any, labels: dict[tuple[Any, int], str]) -> str:
     if f.name in VALUE_HIDDEN:
         return "…"
     value = getattr(record, f.attname)
@@ -116,8 +121,6 @@ def _value(
     if f.name in MASKED:
         return idcard.mask(value)
     if f.is_relation:
-        if f.related_model is get_user_model():
-            return users.get(value, f"#{value}")
         return labels.get((f.related_model, value), f"#{value}")
     if f.choices:
         return str(dict(f.flatchoices).get(value, value))
@@ -132,19 +135,8 @@ def _value(
 def _changes(rows: list[tuple[str, Any]]) -> list[Change]:
     """Turns historical rows (of several models, each model's rows of one object in order) into
     Changes, each compared with the row before it of the same object."""
-    user_ids = {r.history_user_id for _kind, r in rows if r.history_user_id}
-    for kind, r in rows:
-        model = KINDS[kind][0]
-        for f in _shown_fields(model):
-            if f.is_relation and f.related_model is get_user_model():
-                value = getattr(r, f.attname)
-                if value:
-                    user_ids.add(value)
-    users = {
-        u.pk: person_label(u)
-        for u in get_user_model().objects.filter(pk__in=user_ids).select_related("profile")
-    }
     labels = _related_labels(rows)
+    user_model = get_user_model()
     previous: dict[tuple[str, int], Any] = {}
     changes = []
     for kind, record in sorted(rows, key=lambda kr: (kr[1].history_date, kr[1].history_id)):
@@ -152,16 +144,15 @@ def _changes(rows: list[tuple[str, Any]]) -> list[Change]:
         before = previous.get((kind, record.id))
         fields = []
         for f in _shown_fields(model):
-            after_value = _value(f, record, users, labels)
+            if record.history_type == "-":
+                break
             if record.history_type == "~" and before is not None:
-                before_value = _value(f, before, users, labels)
                 if getattr(before, f.attname) == getattr(record, f.attname):
                     continue
-            elif record.history_type == "-":
-                continue
+                before_value = _value(f, before, labels)
             else:
                 before_value = ""
-            fields.append((str(f.verbose_name), before_value, after_value))
+            fields.append((str(f.verbose_name), before_value, _value(f, record, labels)))
         previous[(kind, record.id)] = record
         changes.append(
             Change(
@@ -171,7 +162,7 @@ def _changes(rows: list[tuple[str, Any]]) -> list[Change]:
                 action=str(ACTIONS.get(record.history_type, record.history_type)),
                 object_id=record.id,
                 history_id=record.history_id,
-                by=users.get(record.history_user_id, "")
+                by=labels.get((user_model, record.history_user_id), "")
                 if record.history_user_id
                 else _("系统（命令或导入）"),
                 reason=record.history_change_reason or "",

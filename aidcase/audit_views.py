@@ -26,10 +26,19 @@ def _cursor(request: AuthedRequest) -> dt.datetime | None:
 @role_required(*SCHOOL_MANAGERS)
 def audit_home(request: AuthedRequest) -> HttpResponse:
     school = request_school(request)
-    view = "access" if request.GET.get("view") == "access" else "changes"
+    view = request.GET.get("view", "")
+    view = view if view in ("access", "erasures") else "changes"
     before = _cursor(request)
     context: dict[str, object] = {"view": view, "before": before}
-    if view == "access":
+    if view == "erasures":
+        erasures = history.erasures_of(school=school, before=before)
+        context.update(
+            {
+                "erasures": erasures,
+                "older": erasures[-1].at.isoformat() if len(erasures) == history.PAGE else "",
+            }
+        )
+    elif view == "access":
         action = request.GET.get("action", "")
         action = action if action in AccessLog.Action.values else ""
         entries = history.access_log_of(school=school, action=action, before=before)

@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aidcase.models import AccessLog
+from aidcase.models import AccessLog, Erasure
 from aidcase.permissions import person_label
 from assessment.models import AssessmentRule, Questionnaire, Score, Sheet
 from pairing.models import Pairing
@@ -274,6 +274,13 @@ def access_log_of(
     if before is not None:
         entries = entries.filter(at__lt=before)
     return list(entries[:PAGE])
+
+
+def erasures_of(*, school: School, before: dt.datetime | None = None) -> list[Erasure]:
+    erasures = Erasure.objects.filter(school=school)
+    if before is not None:
+        erasures = erasures.filter(at__lt=before)
+    return list(erasures[:PAGE])
 
 
 def access_log_of_student(*, student: Student) -> list[AccessLog]:

@@ -354,7 +354,7 @@ def _store(data: bytes, *, suffix: str) -> str:
     """Writes the bytes to a new private file and returns its token."""
     folder = _folder()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    _sweep(folder)
+    pending_files_sweep()
     token = secrets.token_urlsafe(32)
     handle = os.open(folder / f"{token}{suffix}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(handle, "wb") as file:
@@ -373,15 +373,23 @@ def _take(token: str, *, suffix: str) -> bytes | None:
     return data
 
 
-def _sweep(folder: Path) -> None:
-    """Deletes what was never confirmed or downloaded, once its token has expired."""
+def pending_files_sweep(*, dry_run: bool = False) -> int:
+    """Deletes what was never confirmed or downloaded, once its token has expired; how many
+    files that was (or would be)."""
+    folder = _folder()
+    if not folder.is_dir():
+        return 0
     expired = time.time() - TOKEN_SECONDS
+    swept = 0
     for path in folder.iterdir():
         try:
             if path.stat().st_mtime < expired:
-                path.unlink()
+                if not dry_run:
+                    path.unlink()
+                swept += 1
         except FileNotFoundError:
             continue  # another request swept it first
+    return swept
 
 
 def _remember(request: AuthedRequest, key: str, token: str, entry: dict[str, Any]) -> None:

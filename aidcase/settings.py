@@ -11,6 +11,8 @@ AIDCASE_ID_KEY        the key that encrypts ID numbers (身份证号) at rest: 3
                       its backups. Default: a random key kept in var/id_key (development only)
 AIDCASE_BACKUP_KEY    the key of `manage.py backup` / `restore`: 32 random bytes, base64
                       (`manage.py backup --generate-key`); no default, kept apart from backups
+AIDCASE_ARCHIVE_AFTER_DAYS, AIDCASE_LOGIN_RECORD_DAYS, AIDCASE_REMINDER_DAYS
+                      retention periods of `manage.py retention` (365, 180, 180 days)
 """
 
 import base64
@@ -20,6 +22,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -31,6 +34,15 @@ def env_flag(name: str, default: bool = False) -> bool:
     if value is None or value.strip() == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_days(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ImproperlyConfigured(f"{name} 应为天数（正整数），现在是 {value!r}")
+    return int(value)
 
 
 def _secret_key() -> str:
@@ -274,6 +286,13 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # Encrypts backups (aidcase.backup). Not derived from SECRET_KEY and never written to the
 # database or into a backup: whoever holds a backup file without it reads nothing.
 BACKUP_KEY = os.environ.get("AIDCASE_BACKUP_KEY", "")
+
+# Retention (`manage.py retention`, daily): graduated and transferred students are archived
+# this long after they left; successful and failed login records and in-app reminders (which
+# name students) are deleted after theirs.
+ARCHIVE_AFTER_DAYS = env_days("AIDCASE_ARCHIVE_AFTER_DAYS", 365)
+LOGIN_RECORD_DAYS = env_days("AIDCASE_LOGIN_RECORD_DAYS", 180)
+REMINDER_DAYS = env_days("AIDCASE_REMINDER_DAYS", 180)
 
 # Never log request bodies or personal data: only the logger names and messages Django emits.
 LOGGING = {

@@ -9,6 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.tasks import task
 from django.utils import timezone
 
@@ -29,15 +30,28 @@ def export_path(export: SheetExport) -> Path:
     return Path(settings.MEDIA_ROOT) / export.file
 
 
+def expired_exports() -> Q:
+    return Q(created_at__lt=timezone.now() - KEEP_EXPORTS)
+
+
+def exports_delete(exports: QuerySet[SheetExport]) -> int:
+    """Deletes the exports and, once the transaction commits, their ZIP files."""
+    doomed = list(exports)
+    paths = [export_path(export) for export in doomed if export.file]
+    SheetExport.objects.filter(pk__in=[export.pk for export in doomed]).delete()
+
+    def unlink() -> None:
+        for path in paths:
+            path.unlink(missing_ok=True)
+
+    transaction.on_commit(unlink)
+    return len(doomed)
+
+
 @transaction.atomic
 def sheets_export_start(*, school: School, semester: Semester, by: User) -> SheetExport:
     """Queues the ZIP of the semester's sheets and clears the school's expired ones."""
-    for old in SheetExport.objects.filter(
-        school=school, created_at__lt=timezone.now() - KEEP_EXPORTS
-    ):
-        if old.file:
-            export_path(old).unlink(missing_ok=True)
-        old.delete()
+    exports_delete(SheetExport.objects.filter(school=school).filter(expired_exports()))
     export = SheetExport.objects.create(school=school, semester=semester, requested_by=by)
     transaction.on_commit(lambda: build_sheets_zip.enqueue(export_id=export.pk))
     return export

@@ -95,6 +95,10 @@ class Pairing(models.Model):
             errors["subject"] = _("只有学习困难学生的结对可以填写学科")
         if self.student_id and self.school_id and self.student.school_id != self.school_id:
             errors["student"] = _("学生不属于本校")
+        elif self._state.adding and self.student_id and self.student.has_left:
+            errors["student"] = _("该学生已%(status)s，不能新建结对") % {
+                "status": self.student.get_status_display()
+            }
         if self.teacher_id and self.school_id:
             profile = getattr(self.teacher, "profile", None)
             if profile is None or profile.school_id != self.school_id:

@@ -114,7 +114,14 @@ class PairingsSheet:
             .filter(lowered__in=unknown_staff)
             .values_list("lowered", flat=True)
         )
-        students = dict(Student.objects.filter(school=school).values_list("student_no", "pk"))
+        students: dict[str, int] = {}
+        left: dict[int, str] = {}
+        for student_no, pk, status in Student.objects.filter(school=school).values_list(
+            "student_no", "pk", "status"
+        ):
+            students[student_no] = pk
+            if status in Student.LEFT:
+                left[pk] = str(Student.Status(status).label)
         unknown_students = {r["student_no"] for _n, r in rows} - set(students)
         students_elsewhere = set(
             Student.objects.filter(student_no__in=unknown_students).values_list(
@@ -176,6 +183,14 @@ class PairingsSheet:
                 continue
             if not teacher[1]:
                 errors.append(RowError(number, "工号", _("该教师账号已停用，不能新建结对")))
+            if student_id in left:
+                errors.append(
+                    RowError(
+                        number,
+                        "学籍号",
+                        _("该学生已%(status)s，不能新建结对") % {"status": left[student_id]},
+                    )
+                )
             term = semester_of(row["start"])
             if term is None or (student_id, term.pk, row["category"]) not in identified:
                 errors.append(

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from aidcase.forms import limit_choices
 from aidcase.permissions import person_label
 from students.models import Category, Identification, School, SchoolClass, Semester, Student
-from students.selectors import classes_of, semesters_of, staff_of
+from students.selectors import ARCHIVED, classes_of, semesters_of, staff_of
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -35,6 +35,7 @@ class StudentForm(forms.ModelForm):
             "id_number",
             "school_class",
             "status",
+            "left_on",
             "guardian_name",
             "guardian_relation",
             "guardian_phone",
@@ -44,6 +45,7 @@ class StudentForm(forms.ModelForm):
         )
         widgets = {
             "birth_date": DATE_INPUT,
+            "left_on": DATE_INPUT,
             "student_no": forms.TextInput(attrs={"autocomplete": "off"}),
             "id_number": forms.TextInput(attrs={"autocomplete": "off", "maxlength": 18}),
             "guardian_phone": forms.TextInput(attrs={"inputmode": "tel"}),
@@ -160,7 +162,7 @@ class StudentFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("学籍状态"),
         required=False,
-        choices=[("", _("全部状态")), *Student.Status.choices],
+        choices=[("", _("全部状态")), *Student.Status.choices, (ARCHIVED, _("已归档"))],
     )
 
     def __init__(self, *args: Any, school: School | None, **kwargs: Any) -> None:

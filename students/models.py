@@ -294,6 +294,10 @@ class Student(models.Model):
         SUSPENDED = "suspended", _("休学")
         DROPPED_OUT = "dropped_out", _("辍学")
 
+    # The students who have left the school for good: their records are archived a set time
+    # after they leave (aidcase.retention) and may then be erased on a justified request.
+    LEFT = (Status.GRADUATED, Status.TRANSFERRED)
+
     school = models.ForeignKey(
         School, on_delete=models.PROTECT, related_name="students", verbose_name=_("学校")
     )
@@ -325,6 +329,15 @@ class Student(models.Model):
     status = models.CharField(
         _("学籍状态"), max_length=16, choices=Status.choices, default=Status.ENROLLED
     )
+    left_on = models.DateField(
+        _("离校日期"),
+        null=True,
+        blank=True,
+        help_text=_("毕业、转出或辍学的日期；不填时按保存当天计"),
+    )
+    # Set by the daily retention run once a graduated or transferred student has been gone
+    # for the configured time: hidden from lists and from teachers, kept for the ledgers.
+    archived_at = models.DateTimeField(_("归档时间"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -335,6 +348,20 @@ class Student(models.Model):
         verbose_name = _("学生")
         verbose_name_plural = _("学生")
         indexes: ClassVar = [models.Index(fields=["school", "name"])]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(left_on__isnull=True)
+                | Q(status__in=["graduated", "transferred", "dropped_out"]),
+                name="left_on_only_when_left",
+                violation_error_message=_("在读或休学的学生没有离校日期"),
+            ),
+            models.CheckConstraint(
+                condition=Q(archived_at__isnull=True)
+                | (Q(status__in=["graduated", "transferred"]) & Q(left_on__isnull=False)),
+                name="archived_student_has_left",
+                violation_error_message=_("只有已毕业或转出的学生可以归档"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name}（{self.student_no}）"
@@ -351,12 +378,25 @@ class Student(models.Model):
         school_class = self.school_class if self.school_class_id else None
         if school_class is not None and self.cohort_id and school_class.cohort_id != self.cohort_id:
             errors["school_class"] = [_("班级不属于该年级")]
+        if self.left_on and self.status in (self.Status.ENROLLED, self.Status.SUSPENDED):
+            errors["left_on"] = [_("在读或休学的学生没有离校日期")]
+        elif self.left_on and self.birth_date and self.left_on < self.birth_date:
+            errors["left_on"] = [_("离校日期不能早于出生日期")]
         if errors:
             raise ValidationError(errors)
 
     @property
     def masked_id_number(self) -> str:
         return idcard.mask(self.id_number) if self.id_number else ""
+
+    @property
+    def has_left(self) -> bool:
+        """Graduated or transferred: gone for good, so archived in time and erasable."""
+        return self.status in self.LEFT
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
 
 class Identification(models.Model):

@@ -28,6 +28,9 @@ from students.models import (
 
 User = get_user_model()
 
+# The status filter's value for archived students, who are otherwise left out of searches.
+ARCHIVED = "archived"
+
 
 def today() -> dt.date:
     return timezone.localdate()
@@ -92,7 +95,8 @@ def students_visible_to(*, user: Any, on: dt.date | None = None) -> QuerySet[Stu
     paired = Student.objects.filter(
         Q(pairings__teacher=user) & pairing_active_on(on or today(), prefix="pairings__")
     ).values("pk")
-    return Student.objects.filter(school_id=profile.school_id).filter(
+    # An archived student has been gone for the retention period: only the school sees them.
+    return Student.objects.filter(school_id=profile.school_id, archived_at__isnull=True).filter(
         Q(pk__in=paired) | Q(school_class__homeroom_teacher=user)
     )
 
@@ -219,7 +223,8 @@ def student_search(
 ) -> QuerySet[Student]:
     """Filters a visible set of students: by name, 学籍号 or a whole ID number (an exact match
     through its keyed hash: the number itself is stored encrypted), by category identified in
-    the semester, by class, by status, and by whether an identified student has a helper."""
+    the semester, by class, by status, and by whether an identified student has a helper.
+    Archived students are found only by the status ARCHIVED."""
     result = students
     if query:
         matches = Q(name__contains=query) | Q(student_no__startswith=query)
@@ -234,8 +239,12 @@ def student_search(
         )
     if school_class_id:
         result = result.filter(school_class_id=school_class_id)
-    if status:
-        result = result.filter(status=status)
+    if status == ARCHIVED:
+        result = result.filter(archived_at__isnull=False)
+    else:
+        result = result.filter(archived_at__isnull=True)
+        if status:
+            result = result.filter(status=status)
     if paired in ("yes", "no"):
         condition = pairing_active_on(on or today(), prefix="pairings__")
         if category:

@@ -54,18 +54,16 @@ def student_list(request: AuthedRequest) -> HttpResponse:
     school = request_school(request)
     semester = current_semester(school=school)
     form = StudentFilterForm(request.GET or None, school=school)
-    students = students_visible_to(user=request.user)
-    if form.is_valid():
-        data = form.cleaned_data
-        students = student_search(
-            students=students,
-            query=data["q"].strip(),
-            category=data["category"],
-            school_class_id=data["school_class"].pk if data["school_class"] else None,
-            status=data["status"],
-            paired=data["paired"],
-            semester=semester,
-        )
+    data = form.cleaned_data if form.is_valid() else {}
+    students = student_search(
+        students=students_visible_to(user=request.user),
+        query=data.get("q", "").strip(),
+        category=data.get("category", ""),
+        school_class_id=data["school_class"].pk if data.get("school_class") else None,
+        status=data.get("status", ""),
+        paired=data.get("paired", ""),
+        semester=semester,
+    )
     day = today()
     students = (
         students.select_related("school_class", "cohort")

@@ -220,10 +220,16 @@ MATRIX: dict[str, Entry] = {
     "audit_home": Entry(
         allow(*MANAGERS),
         content=True,
-        views=(lambda w: {"view": "access"}, lambda w: {"kind": "student"}),
+        views=(
+            lambda w: {"view": "access"},
+            lambda w: {"view": "erasures"},
+            lambda w: {"kind": "student"},
+        ),
         shows=MANAGERS,
     ),
     "student_history": Entry(allow(*MANAGERS), target="student", content=True, shows=MANAGERS),
+    # S1 is enrolled: the page explains why it cannot be erased, and a POST is refused (400).
+    "student_erase": Entry(allow(OFFICE, post=400), target="student", shows=(OFFICE,)),
     # Pairings: the plan is its teacher's and the office's, not the principal's to edit.
     "pairing_list": Entry(allow(*MANAGERS), content=True, search="q", shows=MANAGERS),
     "pairing_create": Entry(allow(OFFICE), target="student", shows=(OFFICE,)),

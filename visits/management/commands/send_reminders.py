@@ -3,18 +3,14 @@
 Run daily from cron. Running it again on the same day sends nothing twice.
 """
 
-import datetime as dt
-import re
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aidcase.management.arguments import day_argument
 from students.models import School
 from visits.reminders import reminders_send
-
-DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class Command(BaseCommand):
@@ -28,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--school", default="", help=_("只处理该学校代码的学校"))
 
     def handle(self, *args: Any, **options: Any) -> None:
-        on = _parse_date(options["date"].strip())
+        on = day_argument(options["date"].strip())
         school = None
         code = options["school"].strip()
         if code:
@@ -52,22 +48,3 @@ class Command(BaseCommand):
         )
         if run.failed:
             self.stderr.write(_("%(n)s 封邮件未能发送，相应提醒仍可在站内查看") % {"n": run.failed})
-
-
-def _parse_date(value: str) -> dt.date:
-    """The day to remind for: today by default. A day to come is refused: its reminders
-    would stand in for the real ones of that day, which would then never be sent."""
-    if not value:
-        return timezone.localdate()
-    try:
-        # fromisoformat() alone also takes 20250901 and 2025-W36-1.
-        if not DATE_RE.fullmatch(value):
-            raise ValueError(value)
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(
-            _("日期 %(value)s 无效，应为 YYYY-MM-DD，例如 2025-09-01") % {"value": value}
-        ) from None
-    if day > timezone.localdate():
-        raise CommandError(_("日期不能晚于今天"))
-    return day

@@ -7,7 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from aidcase.permissions import profile_of
 from students.models import Role
 
-# (url name, label, icon) per role; the first four appear in the phone's bottom bar.
+# (url name, label, icon) per role. The phone's bottom bar holds five: with more, the first
+# four and a 更多 menu of the rest.
+BOTTOM_BAR = 5
 NAVIGATION: dict[str, list[tuple[str, Any, str]]] = {
     Role.TEACHER: [
         ("me", _("我的学生"), "home"),
@@ -53,4 +55,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         {"url": reverse(name), "label": label, "icon": icon, "active": name == current}
         for name, label, icon in NAVIGATION[profile.role]
     ]
-    return {"nav_items": items, "profile": profile}
+    fits = len(items) <= BOTTOM_BAR
+    return {
+        "nav_items": items,
+        "nav_bar": items if fits else items[: BOTTOM_BAR - 1],
+        "nav_more": [] if fits else items[BOTTOM_BAR - 1 :],
+        "profile": profile,
+    }

@@ -571,6 +571,8 @@ def _create_students(demo: _DemoSchool) -> None:
                 parents_workplace=_workplace(rng, left_behind=_left_behind(pupil)),
                 boarding=rng.random() < (0.75 if town != school_town else 0.55),
                 status=pupil.status,
+                # A transferred student left when their pairings ended: at the end of last term.
+                left_on=demo.previous.end if pupil.status == Student.Status.TRANSFERRED else None,
             )
         )
     Student.objects.bulk_create(students)

@@ -13,10 +13,11 @@ ID numbers, masked or not: 学籍号 identifies a student well enough for the of
 import datetime as dt
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from contextlib import closing
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import openpyxl
 from django.db.models import (
@@ -503,6 +504,12 @@ def _logs_book(workbook: openpyxl.Workbook, context: _Context) -> None:
         ReportColumn(_("内容摘要"), 60),
         ReportColumn(_("是否有照片"), 10),
     ]
+    logs = cast(
+        Generator[ActivityLog],
+        logs_in_period(user=context.user, period=context.period, filters=context.filters).iterator(
+            chunk_size=CHUNK
+        ),
+    )
     rows = (
         [
             log.date,
@@ -515,20 +522,20 @@ def _logs_book(workbook: openpyxl.Workbook, context: _Context) -> None:
             _summary(log),
             _("是") if log.has_photos else _("否"),  # type: ignore[attr-defined]  # annotated
         ]
-        for log in logs_in_period(
-            user=context.user, period=context.period, filters=context.filters
-        ).iterator(chunk_size=CHUNK)
+        for log in logs
     )
     title = str(LEDGER_TITLES["logs"])
-    report_sheet(
-        workbook,
-        name=title,
-        title=context.title(title),
-        lines=context.lines,
-        columns=columns,
-        rows=rows,
-        totals=[_("合计：%(n)s 条") % {"n": total}],
-    )
+    # Closed even when writing fails: on PostgreSQL the iterator holds a server-side cursor.
+    with closing(logs):
+        report_sheet(
+            workbook,
+            name=title,
+            title=context.title(title),
+            lines=context.lines,
+            columns=columns,
+            rows=rows,
+            totals=[_("合计：%(n)s 条") % {"n": total}],
+        )
     report_sheet(
         workbook,
         name=_("按措施类型汇总"),
@@ -545,6 +552,12 @@ def _aid_book(workbook: openpyxl.Workbook, context: _Context) -> None:
     by_student = aid_by_student(aid=aid)
     count = sum(row["n"] for row in by_student)
     amount = sum((_money(row["amount"]) for row in by_student), Decimal("0.00"))
+    logs = cast(
+        Generator[ActivityLog],
+        aid.select_related("pairing__teacher__profile", "pairing__student__school_class")
+        .order_by("date", "pk")
+        .iterator(chunk_size=CHUNK),
+    )
     rows = (
         [
             log.date,
@@ -555,28 +568,27 @@ def _aid_book(workbook: openpyxl.Workbook, context: _Context) -> None:
             log.aid_items,
             log.aid_amount,
         ]
-        for log in aid.select_related("pairing__teacher__profile", "pairing__student__school_class")
-        .order_by("date", "pk")
-        .iterator(chunk_size=CHUNK)
+        for log in logs
     )
     title = str(LEDGER_TITLES["aid"])
-    report_sheet(
-        workbook,
-        name=title,
-        title=context.title(title),
-        lines=context.lines,
-        columns=[
-            ReportColumn(_("日期"), 12, DATE),
-            ReportColumn(_("学生"), 10),
-            ReportColumn(_("学籍号"), 22),
-            ReportColumn(_("班级"), 12),
-            ReportColumn(_("教师"), 10),
-            ReportColumn(_("资助物品"), 30),
-            ReportColumn(_("金额(元)"), 12, MONEY),
-        ],
-        rows=rows,
-        totals=[_("合计：%(n)s 次") % {"n": count}, *[None] * 5, amount],
-    )
+    with closing(logs):
+        report_sheet(
+            workbook,
+            name=title,
+            title=context.title(title),
+            lines=context.lines,
+            columns=[
+                ReportColumn(_("日期"), 12, DATE),
+                ReportColumn(_("学生"), 10),
+                ReportColumn(_("学籍号"), 22),
+                ReportColumn(_("班级"), 12),
+                ReportColumn(_("教师"), 10),
+                ReportColumn(_("资助物品"), 30),
+                ReportColumn(_("金额(元)"), 12, MONEY),
+            ],
+            rows=rows,
+            totals=[_("合计：%(n)s 次") % {"n": count}, *[None] * 5, amount],
+        )
     report_sheet(
         workbook,
         name=_("按学生汇总"),

@@ -14,7 +14,7 @@
 
 import datetime as dt
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,8 @@ from typing import Any
 from axes.models import AccessAttempt, AccessFailureLog
 from axes.models import AccessLog as LoginLog
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import QuerySet
@@ -76,32 +78,40 @@ def students_archive(*, on: dt.date, dry_run: bool = False) -> int:
 # Erasure
 
 
+# The records about a student, each with how it is found from the student's id, the
+# pairings' ids or the logs' ids (the ids of deleted records too, from their history).
+ABOUT: dict[str, tuple[type[models.Model], str, str]] = {
+    "students": (Student, "id", "student"),
+    "identifications": (Identification, "student_id", "student"),
+    "pairings": (Pairing, "student_id", "student"),
+    "logs": (ActivityLog, "pairing_id__in", "pairings"),
+    "photos": (VisitPhoto, "log_id__in", "logs"),
+    "questionnaires": (Questionnaire, "pairing_id__in", "pairings"),
+    "incidents": (Incident, "student_id", "student"),
+    "scores": (Score, "student_id", "student"),
+}
+
+
 @dataclass(frozen=True)
 class Footprint:
-    """Everything of one student that an erasure deletes, found before anything goes."""
+    """Everything of one student that an erasure deletes or blots out, found before anything
+    goes: the ids of every record about them (of deleted ones too, from their history), the
+    words of their questionnaires, and how many of each."""
 
     student: Student
-    pairing_ids: frozenset[int]
-    log_ids: frozenset[int]
+    ids: dict[str, frozenset[int]]
+    comments: frozenset[str]
     counts: dict[str, int]
+
+    def histories(self) -> list[QuerySet[Any]]:
+        return [
+            _history(model).objects.filter(id__in=self.ids[kind])
+            for kind, (model, _f, _b) in ABOUT.items()
+        ]
 
 
 def _history(model: type[models.Model]) -> Any:
     return model.history.model  # type: ignore[attr-defined]
-
-
-def _histories(student_id: int, pairing_ids: Iterable[int], log_ids: Iterable[int]) -> list[Any]:
-    """The history rows of the student and of every record about them, as querysets."""
-    return [
-        _history(Student).objects.filter(id=student_id),
-        _history(Identification).objects.filter(student_id=student_id),
-        _history(Pairing).objects.filter(student_id=student_id),
-        _history(ActivityLog).objects.filter(pairing_id__in=pairing_ids),
-        _history(VisitPhoto).objects.filter(log_id__in=log_ids),
-        _history(Questionnaire).objects.filter(pairing_id__in=pairing_ids),
-        _history(Incident).objects.filter(student_id=student_id),
-        _history(Score).objects.filter(student_id=student_id),
-    ]
 
 
 def _sheets_of(student: Student) -> list[QuerySet[Any]]:
@@ -111,11 +121,13 @@ def _sheets_of(student: Student) -> list[QuerySet[Any]]:
     ]
 
 
-def _redacted(content: Any, pairing_ids: frozenset[int]) -> tuple[Any, int]:
-    """The sheet content with the lines of the pairings anonymised, and how many there were:
-    the teacher's points, statuses and duties stay, whom they were for goes."""
+def _redacted(content: Any, footprint: Footprint) -> tuple[Any, int]:
+    """The sheet content with the lines of the student's pairings anonymised and their
+    questionnaires' comments left out, and how many entries that was: the teacher's points,
+    statuses and duties stay, whom they were for goes."""
     if not isinstance(content, dict) or not isinstance(content.get("pairings"), list):
         return content, 0
+    pairing_ids = footprint.ids["pairings"]
     lines, redacted = [], 0
     for line in content["pairings"]:
         if isinstance(line, dict) and line.get("pairing") in pairing_ids:
@@ -130,39 +142,57 @@ def _redacted(content: Any, pairing_ids: frozenset[int]) -> tuple[Any, int]:
             }
             redacted += 1
         lines.append(line)
-    return {**content, "pairings": lines}, redacted
+    content = {**content, "pairings": lines}
+    summary = content.get("questionnaire")
+    if isinstance(summary, dict) and isinstance(summary.get("comments"), list):
+        kept = [c for c in summary["comments"] if c not in footprint.comments]
+        redacted += len(summary["comments"]) - len(kept)
+        content["questionnaire"] = {**summary, "comments": kept}
+    return content, redacted
+
+
+def _ids_about(student: Student) -> dict[str, frozenset[int]]:
+    """The ids of every record about the student, present or deleted (from the history:
+    a record deleted before the erasure still has history rows to purge)."""
+    found = {"student": frozenset([student.pk])}
+    ids: dict[str, frozenset[int]] = {}
+    for kind, (model, field, by) in ABOUT.items():
+        key = found[by] if field.endswith("__in") else next(iter(found[by]))
+        ids[kind] = frozenset(
+            model._default_manager.filter(**{field: key}).values_list("pk", flat=True)
+        )
+        ids[kind] |= frozenset(
+            _history(model).objects.filter(**{field: key}).values_list("id", flat=True)
+        )
+        found[kind] = ids[kind]
+    return ids
 
 
 def erasure_footprint(*, student: Student) -> Footprint:
-    """What erasing the student would delete, counted (a fixed number of queries)."""
-    pairing_ids = frozenset(Pairing.objects.filter(student=student).values_list("pk", flat=True))
-    pairing_ids |= frozenset(
-        _history(Pairing).objects.filter(student_id=student.pk).values_list("id", flat=True)
+    """What erasing the student would delete or blot out, counted."""
+    ids = _ids_about(student)
+    comments = frozenset(
+        comment.strip()
+        for model in (Questionnaire, _history(Questionnaire))
+        for comment in model.objects.filter(pairing_id__in=ids["pairings"]).values_list(
+            "comment", flat=True
+        )
+        if comment.strip()
     )
-    log_ids = frozenset(
-        ActivityLog.objects.filter(pairing_id__in=pairing_ids).values_list("pk", flat=True)
-    )
-    log_ids |= frozenset(
-        _history(ActivityLog)
-        .objects.filter(pairing_id__in=pairing_ids)
-        .values_list("id", flat=True)
-    )
-    sheet_lines = 0
-    for sheets in _sheets_of(student):
-        for content in sheets.values_list("content", flat=True):
-            sheet_lines += _redacted(content, pairing_ids)[1]
+    footprint = Footprint(student=student, ids=ids, comments=comments, counts={})
     counts = {
-        "identifications": student.identifications.count(),
-        "pairings": Pairing.objects.filter(student=student).count(),
-        "logs": ActivityLog.objects.filter(pairing_id__in=pairing_ids).count(),
-        "photos": VisitPhoto.objects.filter(log_id__in=log_ids).count(),
-        "incidents": Incident.objects.filter(student=student).count(),
-        "scores": Score.objects.filter(student=student).count(),
-        "questionnaires": Questionnaire.objects.filter(pairing_id__in=pairing_ids).count(),
-        "history": sum(h.count() for h in _histories(student.pk, pairing_ids, log_ids)),
-        "sheets": sheet_lines,
+        kind: model._default_manager.filter(pk__in=ids[kind]).count()
+        for kind, (model, _f, _b) in ABOUT.items()
+        if kind != "students"
     }
-    return Footprint(student=student, pairing_ids=pairing_ids, log_ids=log_ids, counts=counts)
+    counts["history"] = sum(history.count() for history in footprint.histories())
+    counts["sheets"] = sum(
+        _redacted(content, footprint)[1]
+        for sheets in _sheets_of(student)
+        for content in sheets.values_list("content", flat=True)
+    )
+    footprint.counts.update(counts)
+    return footprint
 
 
 def erasure_refusal(*, student: Student) -> str | None:
@@ -204,31 +234,33 @@ def student_erase(*, student: Student, by: Any, reason: str) -> Erasure:
     # Locked, so that a second request for the same student waits and then finds nothing.
     student = Student.objects.select_for_update().get(pk=student.pk)
     footprint = erasure_footprint(student=student)
-    pairing_ids, log_ids = footprint.pairing_ids, footprint.log_ids
+    ids = footprint.ids
 
     for sheets in _sheets_of(student):
         for pk, content in sheets.values_list("pk", "content"):
-            anonymised, redacted = _redacted(content, pairing_ids)
+            anonymised, redacted = _redacted(content, footprint)
             if redacted:
                 # update(), not save(): a save would write one more history row.
                 sheets.model.objects.filter(pk=pk).update(content=anonymised)
+    _admin_log_blot(ids)
 
-    photos = VisitPhoto.objects.filter(log_id__in=log_ids)
-    files = [name for name in photos.values_list("image", flat=True) if name]
-    photos.delete()
-    ActivityLog.objects.filter(pairing_id__in=pairing_ids).delete()
-    Questionnaire.objects.filter(pairing_id__in=pairing_ids).delete()
-    Pairing.objects.filter(student=student).delete()
-    Incident.objects.filter(student=student).delete()
-    Score.objects.filter(student=student).delete()
-    student.identifications.all().delete()
-    student_id, name = student.pk, student.name
-    student.delete()
+    files = [
+        name
+        for name in VisitPhoto.objects.filter(pk__in=ids["photos"]).values_list("image", flat=True)
+        if name
+    ]
+    # Dependants first: logs, questionnaires, pairings, incidents and scores protect the
+    # records they point to.
+    for kind in ("photos", "logs", "questionnaires", "pairings", "incidents", "scores"):
+        model = ABOUT[kind][0]
+        model._default_manager.filter(pk__in=ids[kind]).delete()
+    name = student.name
+    student.delete()  # with its identifications
     # Deleting wrote "deleted" history rows; they go with the rest.
-    for history in _histories(student_id, pairing_ids, log_ids):
+    for history in footprint.histories():
         history.delete()
-    _reminders_blot(name=name, school_id=footprint.student.school_id)
-    exports_delete(SheetExport.objects.filter(school_id=footprint.student.school_id))
+    _reminders_blot(name=name, school_id=student.school_id)
+    exports_delete(SheetExport.objects.filter(school_id=student.school_id))
 
     storage = VisitPhoto._meta.get_field("image").storage
 
@@ -240,11 +272,21 @@ def student_erase(*, student: Student, by: Any, reason: str) -> Erasure:
     return Erasure.objects.create(
         user=by,
         user_label=person_label(by)[:80],
-        school_id=footprint.student.school_id,
+        school_id=student.school_id,
         reference=_new_reference(),
         reason=reason,
         counts=footprint.counts,
     )
+
+
+def _admin_log_blot(ids: dict[str, frozenset[int]]) -> None:
+    """The admin's log names the records it changed (a student's name and 学籍号): the
+    entries stay, as the trail of what the administrator did, under a name that says nothing."""
+    for kind, (model, _f, _b) in ABOUT.items():
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(model),
+            object_id__in=[str(pk) for pk in ids[kind]],
+        ).update(object_repr=str(ERASED_LABEL))
 
 
 def _reminders_blot(*, name: str, school_id: int) -> None:

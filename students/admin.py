@@ -1,5 +1,10 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 
+from students import services
+from students.forms import with_leaving_day
 from students.models import (
     Cohort,
     County,
@@ -51,14 +56,27 @@ class ProfileAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
 
 
+class StudentAdminForm(forms.ModelForm):
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        with_leaving_day(self, data)
+        return data
+
+
 @admin.register(Student)
 class StudentAdmin(admin.ModelAdmin):
+    form = StudentAdminForm
     list_display = ("student_no", "name", "school", "school_class", "status")
     list_filter = ("school", "status")
     search_fields = ("student_no", "name")
     raw_id_fields = ("school_class", "cohort")
     # The ID number is shown and revealed only through the school pages, which log it.
     exclude = ("id_number", "id_number_hash")
+
+    def save_model(self, request, obj, form, change):
+        # Through the service, as on the school's pages: a student who leaves gets the day
+        # and their pairings end.
+        services.student_save(student=obj, entry_year=obj.cohort.entry_year, by=request.user)
 
 
 @admin.register(Identification)

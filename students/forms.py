@@ -2,6 +2,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aidcase.forms import limit_choices
@@ -15,6 +16,16 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return person_label(obj)
+
+
+def with_leaving_day(form: forms.BaseForm, data: dict[str, Any]) -> None:
+    """The day a student left, as the status says: none for one at school (在读, 休学), even
+    when the field still shows the old day; today for one who left without a day given, as
+    the field's help says. Run in a form's clean(), before the model's constraints."""
+    if data.get("status") in (Student.Status.ENROLLED, Student.Status.SUSPENDED):
+        data["left_on"] = None
+    elif data.get("status") and not data.get("left_on") and "left_on" not in form.errors:
+        data["left_on"] = timezone.localdate()
 
 
 class StudentForm(forms.ModelForm):
@@ -84,6 +95,7 @@ class StudentForm(forms.ModelForm):
         data = super().clean() or {}
         if data.get("remove_id_number"):
             data["id_number"] = ""
+        with_leaving_day(self, data)
         year, school_class = data.get("entry_year"), data.get("school_class")
         if year is not None and school_class is not None and school_class.cohort.entry_year != year:
             self.add_error("school_class", _("所选班级不属于该入学年份"))

@@ -350,10 +350,15 @@ class Student(models.Model):
         indexes: ClassVar = [models.Index(fields=["school", "name"])]
         constraints: ClassVar = [
             models.CheckConstraint(
-                condition=Q(left_on__isnull=True)
-                | Q(status__in=["graduated", "transferred", "dropped_out"]),
-                name="left_on_only_when_left",
-                violation_error_message=_("在读或休学的学生没有离校日期"),
+                condition=(Q(status__in=["enrolled", "suspended"]) & Q(left_on__isnull=True))
+                | (
+                    Q(status__in=["graduated", "transferred", "dropped_out"])
+                    & Q(left_on__isnull=False)
+                ),
+                name="left_on_when_left",
+                violation_error_message=_(
+                    "毕业、转出或辍学的学生须有离校日期，在读或休学的学生没有离校日期"
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(archived_at__isnull=True)

@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
         migrations.RunPython(leaving_dates, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='student',
-            constraint=models.CheckConstraint(condition=models.Q(('left_on__isnull', True), ('status__in', ['graduated', 'transferred', 'dropped_out']), _connector='OR'), name='left_on_only_when_left', violation_error_message='在读或休学的学生没有离校日期'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status__in', ['enrolled', 'suspended']), ('left_on__isnull', True)), models.Q(('status__in', ['graduated', 'transferred', 'dropped_out']), ('left_on__isnull', False)), _connector='OR'), name='left_on_when_left', violation_error_message='毕业、转出或辍学的学生须有离校日期，在读或休学的学生没有离校日期'),
         ),
         migrations.AddConstraint(
             model_name='student',

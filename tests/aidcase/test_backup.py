@@ -48,7 +48,7 @@ from aidcase.backup import (
     value_dump,
     value_load,
 )
-from aidcase.models import AccessLog
+from aidcase.models import AccessLog, Erasure
 from assessment.models import (
     AssessmentRule,
     Questionnaire,
@@ -296,6 +296,14 @@ def build_school(media: Path) -> None:
         file="exports/sheets-1.zip",
     )
     access_record(user=office, action=AccessLog.Action.ID_REVEAL, student=student, what="身份证号")
+    Erasure.objects.create(
+        user=office,
+        user_label="资助办",
+        school=school,
+        reference="SC20260101-ABCDEF",
+        reason="监护人 2026-01-01 书面申请",
+        counts={"pairings": 1, "logs": 3},
+    )
 
     group = Group.objects.create(name="资助办")
     group.permissions.add(Permission.objects.get(codename="view_student"))

@@ -12,9 +12,11 @@ from urllib.parse import unquote
 
 import openpyxl
 import pytest
+from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from aidcase import ledgers
 from pairing.models import Pairing
 from students.models import Category, Identification, Role, Semester
 from students.selectors import previous_semester_code
@@ -589,3 +591,34 @@ def test_query_count_does_not_grow_with_the_school(
         response = download(client, kind)
     rows, _totals = table(workbook(response).worksheets[0])
     assert len(rows) >= size
+
+
+# A ledger that fails half-way
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="server-side cursors are PostgreSQL's"
+)
+@pytest.mark.parametrize("kind", ["logs", "aid"])
+def test_a_ledger_failing_half_way_leaves_no_server_side_cursor_open(
+    kind, monkeypatch, school, semester, alice, bobs_pairing
+):
+    # Given logs to list, and a workbook that fails after its first row
+    for _ in range(3):
+        make_log(bobs_pairing, kind=Kind.MATERIAL_AID, aid_items="棉衣", aid_amount=Decimal("80"))
+
+    def failing_sheet(workbook, *, rows, **kwargs):
+        next(iter(rows))
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ledgers, "report_sheet", failing_sheet)
+    # When the ledger is built, and fails
+    with pytest.raises(RuntimeError) as failure:
+        ledgers.ledger_xlsx(
+            kind=kind, user=alice, school=school, period=ledgers.period_of(semester)
+        )
+    # Then, while the failure is still held, no cursor of the iterator is left open
+    assert failure.value is not None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_cursors")
+        assert cursor.fetchone() == (0,)

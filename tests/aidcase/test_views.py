@@ -481,3 +481,38 @@ def test_accept_language_english_renders_signed_in_pages(school, semester, role,
 def test_unsupported_language_falls_back_to_chinese(client):
     response = client.get("/accounts/login/", headers={"accept-language": "fr"})
     assert '<html lang="zh-hans">' in text(response)
+
+
+# The phone's bottom bar
+
+
+def bottom_bar(response) -> tuple[list[str], list[str]]:
+    """The bar's own links and the links of its 更多 menu, by label."""
+    html = response.content.decode()
+    bar = html[html.index('<nav class="bottom-nav"') :]
+    bar = bar[: bar.index("</nav>")]
+    more = bar[bar.index("<details") :] if "<details" in bar else ""
+    own = bar[: len(bar) - len(more)]
+    label = r'<a href="[^"]+"(?: aria-current="page")?>(?:<svg.*?</svg>)?([^<]+)</a>'
+    return re.findall(label, own), re.findall(label, more)
+
+
+def test_the_offices_bottom_bar_keeps_four_and_puts_the_rest_under_more(school):
+    # given the aid office, whose menu has fourteen pages
+    office = factories.make_user(Role.OFFICE, school=school)
+    # when any page is opened
+    own, more = bottom_bar(login(office).get("/students/"))
+    # then four are in the bar and every other one, 审计 among them, under 更多
+    assert own == ["概况", "学生", "结对", "认定"]
+    assert more[0] == "考核"
+    assert "审计" in more
+    assert len(own) + len(more) == 14
+
+
+def test_a_teachers_bottom_bar_has_no_more_menu(school):
+    # given a teacher, whose menu fits the bar
+    teacher = factories.make_user(Role.TEACHER, school=school)
+    # then every page of it is in the bar itself
+    own, more = bottom_bar(login(teacher).get("/me/"))
+    assert own == ["我的学生", "学生", "我的考核", "台账"]
+    assert more == []

@@ -67,6 +67,11 @@ class AccessLog(models.Model):
     def __str__(self) -> str:
         return f"{self.user_label} {self.get_action_display()} {self.what}"
 
+    @property
+    def student_erased(self) -> bool:
+        """An entry about a student whose records have since been erased (aidcase.retention)."""
+        return self.student_id is None and self.action in STUDENT_ACTIONS
+
 
 # The kinds of record an erasure counts, in the order pages list them.
 ERASED_KINDS = {
@@ -80,6 +85,17 @@ ERASED_KINDS = {
     "history": _("修改记录"),
     "sheets": _("考核表中的条目"),
 }
+
+
+# The access-log actions that are about one student.
+STUDENT_ACTIONS = frozenset(
+    {
+        AccessLog.Action.STUDENT_VIEW,
+        AccessLog.Action.ID_REVEAL,
+        AccessLog.Action.PHOTO_VIEW,
+        AccessLog.Action.HISTORY_VIEW,
+    }
+)
 
 
 class Erasure(models.Model):

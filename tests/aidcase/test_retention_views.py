@@ -174,6 +174,19 @@ def test_the_audit_lists_the_erasure_without_the_child(request, alice, leaver, r
     assert STUDENT_NO not in page
 
 
+def test_the_access_log_says_a_viewed_student_was_erased(alice, leaver):
+    # given alice opened the student's page, then erased the student
+    client = login(alice)
+    client.get(f"/students/{leaver.pk}/")
+    client.post(erase_url(leaver), erase_data())
+    # when she reads the access log
+    page = text(client.get("/audit/?view=access&action=student_view"))
+    # then the view is still there, saying the records were erased, without the child
+    assert "查看学生档案" in page
+    assert "（资料已删除）" in page
+    assert NAME not in page
+
+
 def test_the_audit_of_another_school_does_not_list_the_erasure(alice, charlie, leaver):
     login(alice).post(erase_url(leaver), erase_data())
     page = text(login(charlie).get("/audit/?view=erasures"))

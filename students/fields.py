@@ -52,37 +52,39 @@ def _keys(master: str) -> tuple[bytes, bytes]:
     return derive(b"aidcase id-number encryption"), derive(b"aidcase id-number lookup")
 
 
-def _encryption_key() -> bytes:
-    return _keys(settings.ID_NUMBER_KEY)[0]
+def check_key(master: str) -> None:
+    """Raises ImproperlyConfigured unless `master` is a well-formed key."""
+    _keys(master)
 
 
-def lookup_hash(number: str) -> str:
-    """The keyed hash that finds a number by exact search ("" for no number)."""
+def lookup_hash(number: str, *, master: str | None = None) -> str:
+    """The keyed hash that finds a number by exact search ("" for no number). `master` is
+    the key to use, the configured one by default (another only while rotating keys)."""
     number = idcard.normalize(number or "")
     if not number:
         return ""
-    key = _keys(settings.ID_NUMBER_KEY)[1]
+    key = _keys(master or settings.ID_NUMBER_KEY)[1]
     return hmac.new(key, number.encode(), hashlib.sha256).hexdigest()
 
 
-def encrypt(number: str) -> str:
+def encrypt(number: str, *, master: str | None = None) -> str:
     if not number:
         return ""
     nonce = secrets.token_bytes(NONCE_BYTES)
-    sealed = AESGCM(_encryption_key()).encrypt(nonce, number.encode(), PREFIX.encode())
+    key = _keys(master or settings.ID_NUMBER_KEY)[0]
+    sealed = AESGCM(key).encrypt(nonce, number.encode(), PREFIX.encode())
     return PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
 
 
-def decrypt(stored: str) -> str:
+def decrypt(stored: str, *, master: str | None = None) -> str:
     if not stored:
         return ""
     if not stored.startswith(PREFIX):
         raise UnreadableIdNumber("not an encrypted ID number")
     try:
         raw = base64.urlsafe_b64decode(stored[len(PREFIX) :].encode())
-        opened = AESGCM(_encryption_key()).decrypt(
-            raw[:NONCE_BYTES], raw[NONCE_BYTES:], PREFIX.encode()
-        )
+        key = _keys(master or settings.ID_NUMBER_KEY)[0]
+        opened = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], PREFIX.encode())
     except (binascii.Error, ValueError, InvalidTag) as error:
         raise UnreadableIdNumber("the ID number does not open with AIDCASE_ID_KEY") from error
     return opened.decode()

@@ -200,13 +200,77 @@ def test_a_typed_number_replaces_it_and_removal_clears_it(office, student):
 
 
 def test_id_key_checks_that_the_key_opens_every_number(student, settings):
+    # the student's number and its copy in the student's history
     out = io.StringIO()
     call_command("id_key", stdout=out)
-    assert "1 个身份证号均可用当前密钥解密" in out.getvalue()
+    assert "2 个身份证号（含修改记录中的）均可用当前密钥解密" in out.getvalue()
     # with another key, it says how many it cannot open
     settings.ID_NUMBER_KEY = fields.generate_key()
-    with pytest.raises(CommandError, match="有 1 / 1 个身份证号无法用当前的 AIDCASE_ID_KEY 解密"):
+    with pytest.raises(CommandError, match="有 2 / 2 个身份证号（含修改记录中的）无法用当前的"):
         call_command("id_key", stdout=io.StringIO())
+
+
+# Rotating the key
+
+
+def raw_numbers() -> list[str]:
+    """The stored ciphertexts of the students and of their history."""
+    history = Student.history.model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id_number FROM {Student._meta.db_table} WHERE id_number <> ''")  # noqa: S608
+        rows = [value for (value,) in cursor.fetchall()]
+        cursor.execute(f"SELECT id_number FROM {history} WHERE id_number <> ''")  # noqa: S608
+        return rows + [value for (value,) in cursor.fetchall()]
+
+
+def test_rotating_the_key_re_encrypts_every_number_and_its_history(student, office, settings):
+    # given numbers sealed with the old key, one of them changed once (two history rows)
+    old = settings.ID_NUMBER_KEY
+    second = factories.StudentFactory(school=student.school, id_number=OTHER_NUMBER)
+    second.name = "改过名"
+    second.save()
+    before = raw_numbers()
+    # when the server gets a new key and the numbers are rotated from the old one
+    settings.ID_NUMBER_KEY = new = fields.generate_key()
+    out = io.StringIO()
+    call_command("id_key", "--rotate-from", old, stdout=out)
+    # then every stored number, history included, opens with the new key only
+    assert "已用当前密钥重新加密 5 个身份证号" in out.getvalue()
+    after = raw_numbers()
+    assert len(after) == len(before) == 5
+    assert set(after).isdisjoint(before)
+    assert sorted(fields.decrypt(value, master=new) for value in after) == sorted(
+        fields.decrypt(value, master=old) for value in before
+    )
+    with pytest.raises(fields.UnreadableIdNumber):
+        fields.decrypt(after[0], master=old)
+    # and the search by the whole number finds the student through the new hash
+    page = text(login(office).get("/students/", {"q": OTHER_NUMBER}))
+    assert second.student_no in page
+    assert student.student_no not in page
+    # and the check agrees
+    check = io.StringIO()
+    call_command("id_key", stdout=check)
+    assert "5 个身份证号（含修改记录中的）均可用当前密钥解密" in check.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("old_key", "message"),
+    [
+        ("wrong", "旧密钥格式不对"),
+        (fields.generate_key(), "有 2 个身份证号无法用旧密钥解密，未做任何更改"),
+        ("same", "旧密钥与当前的 AIDCASE_ID_KEY 相同"),
+    ],
+)
+def test_a_rotation_that_cannot_be_done_changes_nothing(student, settings, old_key, message):
+    # given the stored numbers
+    before = raw_numbers()
+    old_key = settings.ID_NUMBER_KEY if old_key == "same" else old_key
+    # when the rotation is asked with a malformed, a wrong or the current key
+    with pytest.raises(CommandError, match=message):
+        call_command("id_key", "--rotate-from", old_key, stdout=io.StringIO())
+    # then nothing was written
+    assert raw_numbers() == before
 
 
 def test_id_key_generates_a_usable_key(settings):

@@ -224,15 +224,18 @@ def student_erase(*, student: Student, by: Any, reason: str) -> Erasure:
     their history) are anonymised, their name is blotted out of reminders and the school's
     export ZIPs go. Access-log entries stay, without the student. All or nothing; what remains
     is the returned Erasure."""
-    reason = reason.strip()
+    # Locked and read again, so that a second request, or a change of status, made at the
+    # same moment waits and is judged on what it did.
+    locked = Student.objects.select_for_update().filter(pk=student.pk).first()
+    if locked is None:
+        raise ValidationError(_("该生的资料已被删除"))
+    student, reason = locked, reason.strip()
     refusal = erasure_refusal(student=student)
     if refusal:
         raise ValidationError(refusal)
     problem = _reason_problem(reason, student)
     if problem:
         raise ValidationError({"reason": problem})
-    # Locked, so that a second request for the same student waits and then finds nothing.
-    student = Student.objects.select_for_update().get(pk=student.pk)
     footprint = erasure_footprint(student=student)
     ids = footprint.ids
 

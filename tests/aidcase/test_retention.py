@@ -792,6 +792,18 @@ def test_a_reason_too_short_or_naming_the_student_is_refused(rich, office, reaso
     assert rich["photo_file"].is_file()
 
 
+def test_erasing_a_student_already_erased_is_refused_and_recorded_once(
+    rich, office, django_capture_on_commit_callbacks
+):
+    # given a student erased by a request that came first (this one held the old record)
+    erase(rich, office, django_capture_on_commit_callbacks)
+    # when the second request is carried out
+    with pytest.raises(ValidationError, match="该生的资料已被删除"):
+        student_erase(student=rich["student"], by=office, reason=REASON)
+    # then there is one erasure only
+    assert Erasure.objects.count() == 1
+
+
 def test_a_failure_midway_erases_nothing(
     rich, office, monkeypatch, django_capture_on_commit_callbacks
 ):

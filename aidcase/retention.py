@@ -226,7 +226,8 @@ def student_erase(*, student: Student, by: Any, reason: str) -> Erasure:
     is the returned Erasure."""
     # Locked and read again, so that a second request, or a change of status, made at the
     # same moment waits and is judged on what it did.
-    locked = Student.objects.select_for_update().filter(pk=student.pk).first()
+    # Unordered: the default ordering joins the nullable class, which PostgreSQL cannot lock.
+    locked = Student.objects.select_for_update().filter(pk=student.pk).order_by("pk").first()
     if locked is None:
         raise ValidationError(_("该生的资料已被删除"))
     student, reason = locked, reason.strip()

@@ -74,7 +74,8 @@ class Change:
     fields: list[tuple[str, str, str]] = field(default_factory=list)  # (name, before, after)
 
 
-def _history(model: type[models.Model]) -> Any:
+def records_of(model: type[models.Model]) -> Any:
+    """The history records of a tracked model (django-simple-history's manager)."""
     return model.history  # type: ignore[attr-defined]
 
 
@@ -178,22 +179,22 @@ def student_history(*, student: Student) -> list[Change]:
     pairings, their logs and photos, incidents and scores. One query per kind and one for the
     people named."""
     pairing_ids = list(
-        _history(Pairing).filter(student_id=student.pk).values_list("id", flat=True).distinct()
+        records_of(Pairing).filter(student_id=student.pk).values_list("id", flat=True).distinct()
     )
     log_ids = list(
-        _history(ActivityLog)
+        records_of(ActivityLog)
         .filter(pairing_id__in=pairing_ids)
         .values_list("id", flat=True)
         .distinct()
     )
     sources: list[tuple[str, QuerySet[Any]]] = [
-        ("student", _history(Student).filter(id=student.pk)),
-        ("identification", _history(Identification).filter(student_id=student.pk)),
-        ("pairing", _history(Pairing).filter(id__in=pairing_ids)),
-        ("log", _history(ActivityLog).filter(id__in=log_ids)),
-        ("photo", _history(VisitPhoto).filter(log_id__in=log_ids)),
-        ("incident", _history(Incident).filter(student_id=student.pk)),
-        ("score", _history(Score).filter(student_id=student.pk)),
+        ("student", records_of(Student).filter(id=student.pk)),
+        ("identification", records_of(Identification).filter(student_id=student.pk)),
+        ("pairing", records_of(Pairing).filter(id__in=pairing_ids)),
+        ("log", records_of(ActivityLog).filter(id__in=log_ids)),
+        ("photo", records_of(VisitPhoto).filter(log_id__in=log_ids)),
+        ("incident", records_of(Incident).filter(student_id=student.pk)),
+        ("score", records_of(Score).filter(student_id=student.pk)),
     ]
     rows = [(kind, r) for kind, qs in sources for r in qs.order_by("history_date", "history_id")]
     return _changes(rows)
@@ -209,7 +210,7 @@ def school_changes(
     latest: list[tuple[str, Any]] = []
     for name in kinds:
         model, _label, path = KINDS[name]
-        history = _history(model)
+        history = records_of(model)
         if path.endswith("_id") or path == "id":
             scoped = history.filter(**{path: school.pk})
         else:
@@ -235,7 +236,7 @@ def school_changes(
             wanted |= Q(id=r.id, history_date__lt=r.history_date)
         earlier += [
             (name, r)
-            for r in _history(KINDS[name][0]).filter(wanted)
+            for r in records_of(KINDS[name][0]).filter(wanted)
             if (name, r.history_id) not in shown
         ]
     return [

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from aidcase.audit import tracked_bulk_update
+from aidcase.history import records_of
 from aidcase.import_views import pending_files_sweep
 from aidcase.models import Erasure
 from aidcase.permissions import person_label
@@ -98,36 +99,31 @@ class Footprint:
     goes: the ids of every record about them (of deleted ones too, from their history), the
     words of their questionnaires, and how many of each."""
 
-    student: Student
     ids: dict[str, frozenset[int]]
     comments: frozenset[str]
     counts: dict[str, int]
 
-    def histories(self) -> list[QuerySet[Any]]:
-        return [
-            _history(model).objects.filter(id__in=self.ids[kind])
-            for kind, (model, _f, _b) in ABOUT.items()
-        ]
 
-
-def _history(model: type[models.Model]) -> Any:
-    return model.history.model  # type: ignore[attr-defined]
+def _histories(ids: dict[str, frozenset[int]]) -> list[QuerySet[Any]]:
+    """The history rows of the records, as querysets."""
+    return [records_of(model).filter(id__in=ids[kind]) for kind, (model, _f, _b) in ABOUT.items()]
 
 
 def _sheets_of(student: Student) -> list[QuerySet[Any]]:
     return [
         Sheet.objects.filter(school_id=student.school_id),
-        _history(Sheet).objects.filter(school_id=student.school_id),
+        records_of(Sheet).filter(school_id=student.school_id),
     ]
 
 
-def _redacted(content: Any, footprint: Footprint) -> tuple[Any, int]:
-    """The sheet content with the lines of the student's pairings anonymised and their
-    questionnaires' comments left out, and how many entries that was: the teacher's points,
-    statuses and duties stay, whom they were for goes."""
+def _redacted(
+    content: Any, *, pairing_ids: frozenset[int], comments: frozenset[str]
+) -> tuple[Any, int]:
+    """The sheet content with the lines of the pairings anonymised and the questionnaires'
+    comments left out, and how many entries that was: the teacher's points, statuses and
+    duties stay, whom they were for goes."""
     if not isinstance(content, dict) or not isinstance(content.get("pairings"), list):
         return content, 0
-    pairing_ids = footprint.ids["pairings"]
     lines, redacted = [], 0
     for line in content["pairings"]:
         if isinstance(line, dict) and line.get("pairing") in pairing_ids:
@@ -145,7 +141,7 @@ def _redacted(content: Any, footprint: Footprint) -> tuple[Any, int]:
     content = {**content, "pairings": lines}
     summary = content.get("questionnaire")
     if isinstance(summary, dict) and isinstance(summary.get("comments"), list):
-        kept = [c for c in summary["comments"] if c not in footprint.comments]
+        kept = [c for c in summary["comments"] if c not in comments]
         redacted += len(summary["comments"]) - len(kept)
         content["questionnaire"] = {**summary, "comments": kept}
     return content, redacted
@@ -162,7 +158,7 @@ def _ids_about(student: Student) -> dict[str, frozenset[int]]:
             model._default_manager.filter(**{field: key}).values_list("pk", flat=True)
         )
         ids[kind] |= frozenset(
-            _history(model).objects.filter(**{field: key}).values_list("id", flat=True)
+            records_of(model).filter(**{field: key}).values_list("id", flat=True)
         )
         found[kind] = ids[kind]
     return ids
@@ -173,26 +169,24 @@ def erasure_footprint(*, student: Student) -> Footprint:
     ids = _ids_about(student)
     comments = frozenset(
         comment.strip()
-        for model in (Questionnaire, _history(Questionnaire))
-        for comment in model.objects.filter(pairing_id__in=ids["pairings"]).values_list(
+        for records in (Questionnaire.objects, records_of(Questionnaire))
+        for comment in records.filter(pairing_id__in=ids["pairings"]).values_list(
             "comment", flat=True
         )
         if comment.strip()
     )
-    footprint = Footprint(student=student, ids=ids, comments=comments, counts={})
     counts = {
         kind: model._default_manager.filter(pk__in=ids[kind]).count()
         for kind, (model, _f, _b) in ABOUT.items()
         if kind != "students"
     }
-    counts["history"] = sum(history.count() for history in footprint.histories())
+    counts["history"] = sum(history.count() for history in _histories(ids))
     counts["sheets"] = sum(
-        _redacted(content, footprint)[1]
+        _redacted(content, pairing_ids=ids["pairings"], comments=comments)[1]
         for sheets in _sheets_of(student)
         for content in sheets.values_list("content", flat=True)
     )
-    footprint.counts.update(counts)
-    return footprint
+    return Footprint(ids=ids, comments=comments, counts=counts)
 
 
 def erasure_refusal(*, student: Student) -> str | None:
@@ -242,7 +236,9 @@ def student_erase(*, student: Student, by: Any, reason: str) -> Erasure:
 
     for sheets in _sheets_of(student):
         for pk, content in sheets.values_list("pk", "content"):
-            anonymised, redacted = _redacted(content, footprint)
+            anonymised, redacted = _redacted(
+                content, pairing_ids=ids["pairings"], comments=footprint.comments
+            )
             if redacted:
                 # update(), not save(): a save would write one more history row.
                 sheets.model.objects.filter(pk=pk).update(content=anonymised)
@@ -261,7 +257,7 @@ def student_erase(*, student: Student, by: Any, reason: str) -> Erasure:
     name = student.name
     student.delete()  # with its identifications
     # Deleting wrote "deleted" history rows; they go with the rest.
-    for history in footprint.histories():
+    for history in _histories(ids):
         history.delete()
     _reminders_blot(name=name, school_id=student.school_id)
     exports_delete(SheetExport.objects.filter(school_id=student.school_id))

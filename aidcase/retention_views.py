@@ -63,12 +63,9 @@ def student_erase(request: AuthedRequest, pk: int) -> HttpResponse:
                 % {"reference": erasure.reference},
             )
             return redirect("student_list")
-    footprint = retention.erasure_footprint(student=student)
-    context = {
-        "student": student,
-        "form": form,
-        "refusal": refusal,
-        "counts": [(label, footprint.counts[kind]) for kind, label in ERASED_KINDS.items()],
-    }
+    context: dict[str, object] = {"student": student, "form": form, "refusal": refusal}
+    if refusal is None:
+        counts = retention.erasure_footprint(student=student).counts
+        context["counts"] = [(label, counts[kind]) for kind, label in ERASED_KINDS.items()]
     status = 400 if request.method == "POST" else 200
     return render(request, "aidcase/student_erase.html", context, status=status)

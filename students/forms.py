@@ -2,12 +2,19 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aidcase.forms import limit_choices
 from aidcase.permissions import person_label
-from students.models import Category, Identification, School, SchoolClass, Semester, Student
+from students.models import (
+    Category,
+    Identification,
+    School,
+    SchoolClass,
+    Semester,
+    Student,
+    leaving_day,
+)
 from students.selectors import ARCHIVED, classes_of, semesters_of, staff_of
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -22,10 +29,8 @@ def with_leaving_day(form: forms.BaseForm, data: dict[str, Any]) -> None:
     """The day a student left, as the status says: none for one at school (在读, 休学), even
     when the field still shows the old day; today for one who left without a day given, as
     the field's help says. Run in a form's clean(), before the model's constraints."""
-    if data.get("status") in (Student.Status.ENROLLED, Student.Status.SUSPENDED):
-        data["left_on"] = None
-    elif data.get("status") and not data.get("left_on") and "left_on" not in form.errors:
-        data["left_on"] = timezone.localdate()
+    if data.get("status") and "left_on" not in form.errors:
+        data["left_on"] = leaving_day(data["status"], data.get("left_on"))
 
 
 class StudentForm(forms.ModelForm):

@@ -17,14 +17,12 @@ class RotationRefused(Exception):
     """The rotation cannot be done; nothing was changed."""
 
 
-def _tables() -> list[str]:
-    history = Student.history.model
-    return [Student._meta.db_table, history._meta.db_table]
+def _tables() -> list[tuple[str, str]]:
+    """The tables holding numbers, each with its key column (the history's is history_id)."""
+    return [(Student._meta.db_table, "id"), (Student.history.model._meta.db_table, "history_id")]
 
 
-def _stored(table: str) -> list[tuple[int, str]]:
-    # The history table's own key is history_id; the students table's is id.
-    key = "history_id" if table != Student._meta.db_table else "id"
+def _stored(table: str, key: str) -> list[tuple[int, str]]:
     quoted = connection.ops.quote_name(table)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -37,8 +35,8 @@ def id_numbers_check() -> tuple[int, int]:
     """How many stored numbers (history included) the configured key opens, and how many
     it does not."""
     readable = unreadable = 0
-    for table in _tables():
-        for _pk, stored in _stored(table):
+    for table, key in _tables():
+        for _pk, stored in _stored(table, key):
             try:
                 fields.decrypt(stored)
             except fields.UnreadableIdNumber:
@@ -59,11 +57,11 @@ def id_numbers_rekey(*, old: str) -> int:
         raise RotationRefused(_("旧密钥格式不对：应为 32 字节的 urlsafe base64。")) from None
     if old == settings.ID_NUMBER_KEY:
         raise RotationRefused(_("旧密钥与当前的 AIDCASE_ID_KEY 相同，无需轮换。"))
-    updates: dict[str, list[tuple[str, str, int]]] = {}
+    updates: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
     unreadable = 0
-    for table in _tables():
-        rows = updates.setdefault(table, [])
-        for pk, stored in _stored(table):
+    for table, key in _tables():
+        rows = updates.setdefault((table, key), [])
+        for pk, stored in _stored(table, key):
             try:
                 number = fields.decrypt(stored, master=old)
             except fields.UnreadableIdNumber:
@@ -75,8 +73,7 @@ def id_numbers_rekey(*, old: str) -> int:
             _("有 %(n)d 个身份证号无法用旧密钥解密，未做任何更改。请确认旧密钥。")
             % {"n": unreadable}
         )
-    for table, rows in updates.items():
-        key = "history_id" if table != Student._meta.db_table else "id"
+    for (table, key), rows in updates.items():
         quoted = connection.ops.quote_name(table)
         with connection.cursor() as cursor:
             cursor.executemany(

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -402,6 +403,14 @@ class Student(models.Model):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+
+def leaving_day(status: str, given: dt.date | None) -> dt.date | None:
+    """The day a student left, as their status says: none for one at school (在读, 休学),
+    even when a day is still given; for one who left, the given day, else today."""
+    if status in (Student.Status.ENROLLED, Student.Status.SUSPENDED):
+        return None
+    return given or timezone.localdate()
 
 
 class Identification(models.Model):

@@ -25,6 +25,7 @@ from students.models import (
     SchoolClass,
     Semester,
     Student,
+    leaving_day,
     semester_default_dates,
     validate_semester_code,
 )
@@ -140,10 +141,7 @@ def student_save(*, student: Student, entry_year: int, by: Any) -> Student:
     no duties come due for a child who is gone. A student back at school (在读, 休学) has no
     such day and leaves the archive."""
     student.cohort = cohort_get_or_create(school=student.school, entry_year=entry_year)
-    if student.status in (Student.Status.ENROLLED, Student.Status.SUSPENDED):
-        student.left_on = None
-    elif student.left_on is None:
-        student.left_on = timezone.localdate()
+    student.left_on = leaving_day(student.status, student.left_on)
     if not student.has_left:
         student.archived_at = None
     student.full_clean()

@@ -6,4 +6,10 @@ class AidcaseConfig(AppConfig):
     verbose_name = "AidCase"
 
     def ready(self) -> None:
+        from django.urls import register_converter
+
         from aidcase import checks  # noqa: F401  (registers the system checks)
+        from aidcase.params import IdConverter
+
+        # Before any URL conf is read: every id in a path is `<id:pk>`, never `<int:pk>`.
+        register_converter(IdConverter, "id")

@@ -1,34 +1,23 @@
 """The audit pages of the aid office and the principal: the school's recorded changes and
 access log, and one student's history. Read-only: the trail has no edit or delete route."""
 
-import datetime as dt
-
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils.dateparse import parse_datetime
 
 from aidcase import history
 from aidcase.audit import access_record
 from aidcase.models import AccessLog
+from aidcase.params import query_choice, query_datetime
 from aidcase.permissions import SCHOOL_MANAGERS, AuthedRequest, request_school, role_required
 from students.selectors import student_get_for_user
-
-
-def _cursor(request: AuthedRequest) -> dt.datetime | None:
-    """The page's cursor: entries older than this moment (an ISO time from the "older" link)."""
-    value = request.GET.get("before", "")
-    try:
-        return parse_datetime(value) if value else None
-    except ValueError:
-        return None
 
 
 @role_required(*SCHOOL_MANAGERS)
 def audit_home(request: AuthedRequest) -> HttpResponse:
     school = request_school(request)
-    view = request.GET.get("view", "")
-    view = view if view in ("access", "erasures") else "changes"
-    before = _cursor(request)
+    view = query_choice(request.GET, "view", ("access", "erasures"), "changes")
+    # The page's cursor: entries older than this moment (an ISO time from the "older" link).
+    before = query_datetime(request.GET, "before")
     context: dict[str, object] = {"view": view, "before": before}
     if view == "erasures":
         erasures = history.erasures_of(school=school, before=before)
@@ -39,8 +28,7 @@ def audit_home(request: AuthedRequest) -> HttpResponse:
             }
         )
     elif view == "access":
-        action = request.GET.get("action", "")
-        action = action if action in AccessLog.Action.values else ""
+        action = query_choice(request.GET, "action", AccessLog.Action.values, "")
         entries = history.access_log_of(school=school, action=action, before=before)
         context.update(
             {
@@ -51,8 +39,7 @@ def audit_home(request: AuthedRequest) -> HttpResponse:
             }
         )
     else:
-        kind = request.GET.get("kind", "")
-        kind = kind if kind in history.KINDS else ""
+        kind = query_choice(request.GET, "kind", history.KINDS, "")
         changes = history.school_changes(school=school, kind=kind, before=before)
         context.update(
             {

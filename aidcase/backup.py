@@ -82,8 +82,10 @@ READ_BATCH = 2000
 INSERT_BATCH = 1000
 COPY_BYTES = 1024 * 1024
 
-# Left out of backups; their tables are emptied by a restore all the same.
-SKIPPED_MODELS = frozenset({"sessions.Session"})
+# Left out of backups; their tables are emptied by a restore all the same. Both only matter
+# while people are using the site: sessions (a restore logs everyone out) and the keys of forms
+# just sent (aidcase.submissions).
+SKIPPED_MODELS = frozenset({"sessions.Session", "aidcase.FormSubmission"})
 # What `migrate` itself writes into an empty database: a restore replaces it with the backup's
 # rows (same primary keys) rather than counting it as data in the way.
 MIGRATE_FILLED_MODELS = frozenset({"contenttypes.ContentType", "auth.Permission"})

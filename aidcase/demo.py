@@ -65,7 +65,7 @@ from visits.selectors import calendar_for
 
 User = get_user_model()
 
-MAX_SCHOOLS = 50
+MAX_SCHOOLS = 200  # a whole county (~150 schools) and then some
 MIN_STUDENTS, MAX_STUDENTS = 10, 5000
 COUNTY_NAME = "示范县"
 COUNTY_USERNAME = "county"
@@ -95,6 +95,9 @@ TOWNS = (
     "德化乡", "双江镇", "九潮镇", "顺化乡", "地坪镇", "永从镇", "中潮镇", "口江乡", "大稼乡",
     "孟彦镇", "敖市镇", "罗里乡", "肇兴镇", "雷洞乡", "水尾镇", "德顺乡",
 )  # fmt: skip
+# A town's first school is its 中学, the next ones its 第二中学, 第三中学…: enough for
+# MAX_SCHOOLS without two schools of one name.
+SCHOOL_ORDINALS = ("", "第二", "第三", "第四", "第五", "第六", "第七", "第八")
 VILLAGES = (
     "高坡", "岩脚", "大坪", "新寨", "坝子", "龙井", "石门", "板桥", "上寨", "下寨", "中寨",
     "洞头", "水井", "羊场", "马场", "田坝", "河边", "竹林", "松坪", "枫香", "杉木", "青山",
@@ -338,6 +341,12 @@ def _create_county_viewer(*, county: County, password_hash: str) -> DemoAccount:
     return DemoAccount(role=str(Role.COUNTY.label), username=user.username, name=name, school="")
 
 
+def _school_name(index: int) -> str:
+    """Past the list of towns, a town gets its second school, then its third…"""
+    town = TOWNS[index % len(TOWNS)]
+    return f"{COUNTY_NAME}{town}{SCHOOL_ORDINALS[index // len(TOWNS)]}中学"
+
+
 def _create_school(
     *,
     index: int,
@@ -348,10 +357,7 @@ def _create_school(
     password_hash: str,
     id_numbers: set[str],
 ) -> _DemoSchool:
-    town = TOWNS[index % len(TOWNS)]
-    # Past the list of towns, a town gets its second school.
-    suffix = "中学" if index < len(TOWNS) else "第二中学"
-    school = school_create(code=code, name=f"{COUNTY_NAME}{town}{suffix}", county_name=COUNTY_NAME)
+    school = school_create(code=code, name=_school_name(index), county_name=COUNTY_NAME)
     current_code = semester_code_for(day)
     current = semester_create(school=school, code=current_code)
     previous = semester_create(school=school, code=previous_semester_code(current_code))
@@ -505,8 +511,9 @@ def _previous_categories(rng: random.Random, current: list[str]) -> list[str]:
     previous = list(current)
     if previous and rng.random() < 0.05:
         previous.remove(rng.choice(previous))
-    if rng.random() < 0.05:
-        options = [c for c in LEFT_CATEGORY_WEIGHTS if c not in current]
+    # A student in all four categories now has none left to have been in only last semester.
+    options = [c for c in LEFT_CATEGORY_WEIGHTS if c not in current]
+    if rng.random() < 0.05 and options:
         left = rng.choices(options, [LEFT_CATEGORY_WEIGHTS[c] for c in options])[0]
         previous.append(left.value)
     return _in_category_order(previous)

@@ -5,7 +5,8 @@ Between the preview and the confirmation the uploaded bytes wait in private stor
 (MEDIA_ROOT/imports, outside the static tree and without a URL), named by a random token
 that only the uploader's session knows; the session keeps the token, the kind, the semester
 and a SHA-256 of the bytes, never the bytes. Confirming re-runs the whole import on those
-bytes inside one transaction, so anything that changed since the preview is checked again.
+bytes, whose rows are checked once more in the transaction that saves them: anything that
+changed since the preview is seen.
 Tokens last an hour and are used once. One-time passwords of imported teachers wait the same
 way, as a ready .xlsx, until the office downloads them once.
 """
@@ -15,7 +16,7 @@ import io
 import os
 import secrets
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -34,9 +35,10 @@ from django.views.decorators.http import require_POST
 from aidcase.audit import access_record
 from aidcase.imports import SHEETS, Sheet, import_file, sheet_for
 from aidcase.models import AccessLog
+from aidcase.params import query_match
 from aidcase.permissions import AuthedRequest, request_school, role_required
 from aidcase.spreadsheets import MAX_BYTES, Column, FileRefused, Plan, workbook_bytes
-from students.models import Role, School, Semester
+from students.models import SEMESTER_CODE_RE, Role, School, Semester
 from students.selectors import current_semester, semesters_of, students_visible_to
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -105,6 +107,7 @@ def import_home(request: AuthedRequest) -> HttpResponse:
                 "title": sheet.title,
                 "required": [c.header for c in sheet.columns if c.required],
                 "semester_blank": EXPORT_SEMESTER_BLANK.get(kind),
+                "whole_id_numbers": _IdNumbers(sheet.columns).index is not None,
             }
         )
     context = {"kinds": kinds, "semesters": semesters_of(school=school)}
@@ -249,29 +252,57 @@ def import_template(request: AuthedRequest, kind: str) -> HttpResponse:
 @role_required(Role.OFFICE)
 def import_export(request: AuthedRequest, kind: str) -> HttpResponse:
     """The kind's records of the office's school, with the import's headers (unmarked), so
-    that importing the file again changes nothing."""
+    that importing the file again changes nothing. The roster keeps whole ID numbers for
+    that round trip (a masked number would replace the stored one): such an export is a
+    reveal, logged as one with the number of ID numbers it carries."""
     school = request_school(request)
     sheet = sheet_for(kind)
-    semester = _export_semester(school, kind, request.GET.get("semester", ""))
+    code = query_match(request.GET, "semester", SEMESTER_CODE_RE) or ""
+    semester = _export_semester(school, kind, code)
     now = timezone.localtime()
     provenance = _("由 %(user)s 于 %(time)s 导出（%(school)s）") % {
         "user": request.user.get_username(),
         "time": now.strftime("%Y-%m-%d %H:%M"),
         "school": school.name,
     }
+    id_numbers = _IdNumbers(sheet.columns)
     data = workbook_bytes(
         title=str(sheet.title),
         columns=sheet.columns,
-        rows=_export_rows(request, kind, sheet, school=school, semester=semester),
+        rows=id_numbers.counted(
+            _export_rows(request, kind, sheet, school=school, semester=semester)
+        ),
         notes=provenance,
         mark_required=False,
     )
     filename = f"{kind}-{school.code}-{now.date()}.xlsx"
-    access_record(user=request.user, action=AccessLog.Action.EXPORT, school=school, what=filename)
+    action, what = AccessLog.Action.EXPORT, filename
+    if id_numbers.count:
+        action = AccessLog.Action.ID_EXPORT
+        what = _("含 %(count)s 个完整身份证号：%(file)s") % {
+            "count": id_numbers.count,
+            "file": filename,
+        }
+    access_record(user=request.user, action=action, school=school, what=what)
     return _attachment(data, filename)
 
 
 # Helpers of the pages
+
+
+class _IdNumbers:
+    """Counts the whole ID numbers of an export's rows as they stream into the workbook."""
+
+    def __init__(self, columns: Sequence[Column]) -> None:
+        keys = [column.key for column in columns]
+        self.index = keys.index("id_number") if "id_number" in keys else None
+        self.count = 0
+
+    def counted(self, rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+        for row in rows:
+            if self.index is not None and row[self.index]:
+                self.count += 1
+            yield row
 
 
 def _upload_page(request: AuthedRequest, kind: str, sheet: Sheet, form: UploadForm) -> HttpResponse:

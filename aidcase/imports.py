@@ -3,12 +3,13 @@
 
 from typing import IO, Any, Protocol
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from aidcase.spreadsheets import Column, Plan, read_table
-from students.models import School, Semester
+from aidcase.spreadsheets import Column, Plan, Rows, parse, read_table
+from students.models import School, Semester, validate_semester_code
 from students.services import semester_create
 
 SHEETS = {
@@ -26,7 +27,7 @@ class Sheet(Protocol):
     notes: Any
     columns: tuple[Column, ...]
 
-    def plan(self, table: Any, *, school: School, semester: Semester | None, by: Any) -> Plan: ...
+    def plan(self, parsed: Rows, *, school: School, semester: Semester | None, by: Any) -> Plan: ...
 
 
 class UnknownKind(ValueError):
@@ -41,8 +42,8 @@ def sheet_for(kind: str) -> Sheet:
     return import_string(SHEETS[kind])()
 
 
-class _DryRun(Exception):
-    """Rolls back a dry run, or a plan with errors, after it was made."""
+class _Refused(Exception):
+    """Rolls back an import whose rows no longer pass once the write lock is held."""
 
 
 def import_file(
@@ -58,29 +59,74 @@ def import_file(
     """Reads, checks and (unless it is a dry run or anything is wrong) imports a file, all or
     nothing. Returns the plan and what applying it returned (None when nothing was saved).
     Raises FileRefused for a file that is not a readable spreadsheet, and ValidationError
-    for a bad semester code."""
+    for a bad semester code.
+
+    The file is read and checked outside any transaction: on SQLite a transaction holds the
+    database's one write lock from its start, and every other save waits for it. Only a plan
+    that changes something takes the lock, and then checks the rows again against the
+    records as they are under it (another import or an edit may have come in between), so
+    that the writes follow from what is there when they are made."""
     sheet = sheet_for(kind)
-    table = read_table(file, name=name)
-    plan: Plan | None = None
+    rows = parse(read_table(file, name=name), sheet.columns)
+    semester = _semester(school=school, code=semester_code)
+    new_code = semester.code if semester is not None and semester.pk is None else None
+    plan = _plan(sheet, rows, school=school, semester=semester, new_code=new_code, by=by)
     result = None
-    try:
-        with transaction.atomic():
-            # A semester the file is imported for is created with default dates, inside the
-            # same transaction: it disappears again if the import does not happen.
-            semester = None
-            if semester_code:
-                semester = Semester.objects.filter(school=school, code=semester_code).first()
-            new_semester = bool(semester_code) and semester is None
-            if new_semester:
-                semester = semester_create(school=school, code=str(semester_code))
-            plan = sheet.plan(table, school=school, semester=semester, by=by)
-            if new_semester:
-                plan.creates.insert(0, _("学期：%(code)s") % {"code": semester_code})
-            if plan.errors or dry_run:
-                raise _DryRun
-            result = plan.apply()
-    except _DryRun:
+    if plan.errors or dry_run:
         pass
-    assert plan is not None  # noqa: S101 — set before any _DryRun
+    elif _unchanged(plan):
+        # A file imported again: applying it writes nothing, there is nothing to check again.
+        result = plan.apply()
+    else:
+        try:
+            with transaction.atomic():
+                if new_code:
+                    # Made in the import's transaction: it is gone again if the import fails.
+                    found = Semester.objects.filter(school=school, code=new_code).first()
+                    semester = found or semester_create(school=school, code=new_code)
+                    new_code = None if found else new_code
+                plan = _plan(
+                    sheet, rows, school=school, semester=semester, new_code=new_code, by=by
+                )
+                if plan.errors:
+                    raise _Refused
+                result = plan.apply()
+        except _Refused:
+            pass
     plan.errors.sort(key=lambda error: error.row)  # stable: a row's cells stay in order
     return plan, result
+
+
+def _semester(*, school: School, code: str | None) -> Semester | None:
+    """The school's semester of the code; one not saved yet when the school has none (the
+    import creates it), None without a code."""
+    if not code:
+        return None
+    semester = Semester.objects.filter(school=school, code=code).first()
+    if semester is not None:
+        return semester
+    try:
+        validate_semester_code(code)
+    except ValidationError as error:
+        raise ValidationError({"code": error.messages}) from None
+    return Semester(school=school, code=code)
+
+
+def _plan(
+    sheet: Sheet,
+    rows: Rows,
+    *,
+    school: School,
+    semester: Semester | None,
+    new_code: str | None,
+    by: Any,
+) -> Plan:
+    plan = sheet.plan(rows, school=school, semester=semester, by=by)
+    if new_code:
+        plan.creates.insert(0, _("学期：%(code)s") % {"code": new_code})
+    return plan
+
+
+def _unchanged(plan: Plan) -> bool:
+    """Whether applying the plan would write nothing: a file imported again."""
+    return not plan.creates and all(change.action == "unchanged" for change in plan.changes)

@@ -4,13 +4,13 @@ filters; each ledger downloads as an .xlsx file built by `aidcase.ledgers`."""
 from typing import Any
 from urllib.parse import quote
 
-from django import forms
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from aidcase.audit import access_record
+from aidcase.forms import DateField
 from aidcase.import_views import XLSX
 from aidcase.ledgers import (
     LEDGER_NOTES,
@@ -42,13 +42,13 @@ class LedgerForm(DashboardFilterForm):
     """A semester, or a date range that takes its place, and the dashboard's filters for
     those who see the whole school."""
 
-    start = forms.DateField(
+    start = DateField(
         label=gettext_lazy("开始日期"),
         required=False,
         widget=DATE_INPUT,
         help_text=gettext_lazy("填写起止日期时按日期导出，不按学期"),
     )
-    end = forms.DateField(label=gettext_lazy("结束日期"), required=False, widget=DATE_INPUT)
+    end = DateField(label=gettext_lazy("结束日期"), required=False, widget=DATE_INPUT)
     field_order = ("semester", "start", "end", *FILTERS)
 
     def __init__(self, *args: Any, school: School, filters: bool, **kwargs: Any) -> None:

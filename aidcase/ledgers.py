@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from aidcase.permissions import person_label, person_name, role_of
-from aidcase.spreadsheets import ReportColumn, report_bytes, report_sheet
+from aidcase.workbooks import ReportColumn, report_sheet, workbook_new, workbook_save
 from pairing.models import Pairing
 from pairing.selectors import pairings_visible_to
 from students.models import (
@@ -728,9 +728,9 @@ def ledger_xlsx(
         if described:
             lines.insert(1, _("筛选：%(filters)s") % {"filters": described})
         context = _Context(user=user, school=school, period=period, filters=filters, lines=lines)
-        workbook = openpyxl.Workbook(write_only=True)
+        workbook = workbook_new()
         BUILDERS[kind](workbook, context)
-    return report_bytes(workbook, creator=user.username)
+    return workbook_save(workbook, creator=user.username)
 
 
 def ledger_filename(*, kind: str, school: School, period: Period) -> str:

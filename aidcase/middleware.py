@@ -14,6 +14,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from aidcase.permissions import profile_of
 from aidcase.security import SESSION_LOGIN_AT, SESSION_SEEN_AT, session_stamp
+from aidcase.submissions import PENDING, pending_keep, pending_resume
 
 
 class NoStoreForAuthenticatedMiddleware:
@@ -65,11 +66,14 @@ class SessionTimeoutMiddleware:
     most once a minute, so that most requests read the session without saving it.
 
     The check runs in `process_view`, once every middleware has prepared the request: the
-    message shown on the login page needs the message storage.
+    message shown on the login page needs the message storage. A form sent after the session
+    ended is kept and submitted once the same user has logged in again (aidcase.submissions).
     """
 
     # Pages open to anyone: after a timeout they are shown to the visitor, logged out.
-    PUBLIC = ("login", "questionnaire_answer")
+    PUBLIC = ("login", "questionnaire_answer", "questionnaire_thanks")
+    # Sent again after a new login, these would do harm or nothing: they are not kept.
+    NOT_KEPT = ("logout", "set_language", "password_change")
     SEEN_RESOLUTION = 60
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -101,15 +105,26 @@ class SessionTimeoutMiddleware:
         else:
             if now - seen_at >= self.SEEN_RESOLUTION:
                 session_stamp(session, login_at=login_at, seen_at=now)
+            pending_resume(request)
             return None
+        match = request.resolver_match
+        public = match is not None and match.url_name in self.PUBLIC
+        # What the user had just typed is kept through the new login, never thrown away.
+        kept = not public and match is not None and match.url_name not in self.NOT_KEPT
+        pending = pending_keep(request, user_pk=request.user.pk) if kept else None
         logout(request)
         messages.warning(request, reason)
-        match = request.resolver_match
-        if match is not None and match.url_name in self.PUBLIC:
+        if public:
             return None
         login_url = resolve_url(settings.LOGIN_URL)
         if getattr(request, "htmx", False):
             return HttpResponseClientRedirect(login_url)
+        if pending is not None:
+            request.session[PENDING] = pending
+            messages.info(
+                request, _("您刚才填写的内容已保留：重新登录后会自动提交，无需重新填写。")
+            )
+            return redirect_to_login(request.get_full_path(), login_url)
         if request.method == "GET":
             return redirect_to_login(request.get_full_path(), login_url)
         return redirect(login_url)

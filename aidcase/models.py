@@ -19,6 +19,8 @@ class AccessLog(models.Model):
     class Action(models.TextChoices):
         STUDENT_VIEW = "student_view", _("查看学生档案")
         ID_REVEAL = "id_reveal", _("查看完整身份证号")
+        # A roster export that carries whole ID numbers, for the office's round trip.
+        ID_EXPORT = "id_export", _("导出完整身份证号")
         PHOTO_VIEW = "photo_view", _("查看家访照片")
         EXPORT = "export", _("导出表格")
         PDF = "pdf", _("下载考核表")
@@ -140,3 +142,27 @@ class Erasure(models.Model):
             for kind, label in ERASED_KINDS.items()
             if self.counts.get(kind)
         ]
+
+
+class FormSubmission(models.Model):
+    """A submitted form, by the key its page was rendered with (aidcase.submissions).
+
+    A second POST with the same key (a double tap, a retry on a weak network, an offline phone
+    sending again) is answered with the first one's result instead of being run again. Only a
+    hash is kept: no user, no path, no field of the form.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    done = models.BooleanField(default=False)
+    # Where the first submission sent the browser: a path of this site, never form data.
+    location = models.CharField(max_length=2000, blank=True)
+    via_htmx = models.BooleanField(default=False)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+        verbose_name = _("表单提交")
+        verbose_name_plural = _("表单提交")
+
+    def __str__(self) -> str:
+        return self.key[:12]

@@ -36,6 +36,7 @@ from aidcase.history import records_of
 from aidcase.import_views import pending_files_sweep
 from aidcase.models import Erasure
 from aidcase.permissions import person_label
+from aidcase.submissions import submissions_prune
 from assessment.models import Questionnaire, Score, Sheet, SheetExport
 from assessment.tasks import EXPORT_DIR, expired_exports, exports_delete
 from pairing.models import Pairing
@@ -377,6 +378,10 @@ def retention_run(*, on: dt.date, dry_run: bool = False) -> list[Step]:
         (
             _("删除没有记录指向的照片和压缩包文件"),
             lambda: _orphans_delete(now=now, dry_run=dry_run),
+        ),
+        (
+            _("删除一天前的表单提交记录和无人取回的暂存表单"),
+            lambda: submissions_prune(now=now, dry_run=dry_run),
         ),
     ]
     return [Step(label, action()) for label, action in steps]

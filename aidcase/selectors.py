@@ -59,7 +59,8 @@ def county_rollup(
     in_term = Q(pk__in=[])
     incident_in_term = Q(pk__in=[])
     for semester in semesters.values():
-        span = (semester.start, min(semester.end, day))
+        start, end = semester.teaching_dates
+        span = (start, min(end, day))
         in_term |= Q(pairing__school_id=semester.school_id, date__range=span)
         incident_in_term |= Q(student__school_id=semester.school_id, date__range=span)
     logs = dict(
@@ -146,7 +147,7 @@ def _semester_pairings(
     *, school: School, semester: Semester, chosen: DashboardFilter
 ) -> list[Pairing]:
     pairings = Pairing.objects.filter(
-        pairing_active_between(semester.start, semester.end), school=school
+        pairing_active_between(*semester.teaching_dates), school=school
     )
     if chosen.school_class is not None:
         pairings = pairings.filter(student__school_class=chosen.school_class)
@@ -169,7 +170,10 @@ def school_dashboard(
     only); logs per week; incidents; the assessment's progress. A fixed number of queries,
     however large the school."""
     day = on or today()
-    running = semester.start <= day <= semester.end
+    # The dates held inside the school year: a row written by hand must not turn the chart
+    # into centuries of weeks.
+    start, end = semester.teaching_dates
+    running = start <= day <= end
     pairings = _semester_pairings(school=school, semester=semester, chosen=chosen)
     if running:
         active = [p for p in pairings if p.start <= day and (p.end is None or p.end >= day)]
@@ -216,21 +220,19 @@ def school_dashboard(
     logs = ActivityLog.objects.filter(
         pairing__in=[p.pk for p in pairings],
         withdrawn_at__isnull=True,
-        date__range=(semester.start, min(semester.end, day)),
+        date__range=(start, min(end, day)),
     )
     per_week = dict(
         logs.annotate(week=TruncWeek("date")).values_list("week").annotate(n=Count("pk")).order_by()
     )
     weeks = []
-    monday = semester.start - dt.timedelta(days=semester.start.weekday())
-    while monday <= min(semester.end, day):
+    monday = start - dt.timedelta(days=start.weekday())
+    while monday <= min(end, day):
         weeks.append((monday, per_week.get(monday, 0)))
         monday += dt.timedelta(days=7)
 
     students = {p.student_id for p in pairings}
-    incidents = Incident.objects.filter(
-        student__school=school, date__range=(semester.start, semester.end)
-    )
+    incidents = Incident.objects.filter(student__school=school, date__range=(start, end))
     if chosen.school_class is not None or chosen.category or chosen.teacher is not None:
         incidents = incidents.filter(student__in=students)
     incident_counts = dict(incidents.values_list("type").annotate(n=Count("pk")).order_by())

@@ -40,7 +40,7 @@ def env_days(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
     if not value:
         return default
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise ImproperlyConfigured(f"{name} 应为天数（正整数），现在是 {value!r}")
     return int(value)
 
@@ -122,6 +122,9 @@ MIDDLEWARE = [
     "aidcase.middleware.NoStoreForAuthenticatedMiddleware",
     "aidcase.middleware.ForcePasswordChangeMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # After every middleware that may refuse a request: only a POST that reaches its view
+    # claims its form key.
+    "aidcase.submissions.SubmitOnceMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -143,6 +146,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "aidcase.context_processors.navigation",
             ],
+            "builtins": ["aidcase.templatetags.aidcase_forms"],
         },
     }
 ]
@@ -157,8 +161,21 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # SQLite for a web server with several processes and threads. WAL: readers never wait for
+    # the writer, nor it for them; synchronous=NORMAL is safe with WAL (a power cut may lose
+    # the last commits, never corrupts). IMMEDIATE: every transaction takes the write lock
+    # when it begins, so it waits its turn through the busy timeout; a transaction that read
+    # first and wrote later could not, and failed with "database is locked" as soon as
+    # another one had committed in between. The wait stays under gunicorn's default worker
+    # timeout (30 s). Long reads come before the transaction (imports, assessment sheets).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"init_command": "PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL;", "timeout": 20}
+        {
+            "init_command": (
+                "PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+            ),
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -223,6 +240,8 @@ STORAGES = {
 SESSION_COOKIE_AGE = 8 * 60 * 60
 SESSION_IDLE_SECONDS = 30 * 60
 SESSION_COOKIE_HTTPONLY = True
+# A refused CSRF check answers with a page in the user's language, sized for a phone.
+CSRF_FAILURE_VIEW = "aidcase.views.csrf_failure"
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

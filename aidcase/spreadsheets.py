@@ -1,29 +1,29 @@
 """Spreadsheets in and out: reading .xlsx and .csv files schools send, checking every cell
-against a sheet's columns, and writing templates and exports with the same Chinese headers.
+against a sheet's columns, and writing templates and exports with the same Chinese headers
+(through `aidcase.workbooks`, the one writer of every workbook).
 
-An import is all or nothing. `read_table` refuses files that are not spreadsheets; a sheet's
-`plan()` checks every row and lists every problem with its row number and column; only a plan
-without errors is applied, in one transaction. Rows are numbered as Excel shows them: the
-header is row 1.
+An import is all or nothing. `read_table` refuses files that are not spreadsheets; `parse`
+reads every cell and a sheet's `plan()` checks every row, listing every problem with its row
+number and column; only a plan without errors is applied, in one transaction. Rows are
+numbered as Excel shows them: the header is row 1.
 """
 
 import csv
 import datetime as dt
 import io
+import math
 import re
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 import openpyxl
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+
+from aidcase.workbooks import row_append, sheet_add, workbook_new, workbook_save
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
@@ -31,6 +31,24 @@ REQUIRED_MARK = "*"
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
+
+# What a zipped spreadsheet (.xlsx, .ods) may expand to, checked before any parser reads it.
+# openpyxl holds the whole shared-strings table in memory, about 5 bytes for each byte of
+# its XML (a 4.6 MB file of unique strings took a worker past 1 GB), and streams the sheets,
+# whose size is the reading time. A roster of 100,000 students saved by Excel holds 11 MB of
+# shared strings and a 51 MB sheet; AidCase's own export of it is an 83 MB sheet of inline
+# strings. The limits leave three times the room of Excel's file and twice that of the export,
+# and bound what the strings take in memory to about 160 MB. Sizes are those the zip directory
+# declares: zipfile never inflates a member past its declared size (a member that lies fails
+# its CRC check instead).
+MB = 1024 * 1024
+MAX_EXPANDED = 200 * MB  # the whole file
+MAX_SHEET = 160 * MB  # each worksheet (.xlsx) or the content (.ods)
+MAX_STRINGS = 32 * MB  # the shared-strings table (.xlsx)
+MAX_PART = 16 * MB  # any other member: styles, drawings, pictures…
+# Spreadsheet XML deflates 5–10 times; a zip bomb's members a thousand times.
+MAX_RATIO = 100
+RATIO_FROM = 1 * MB  # small members may compress far better without costing anything
 
 
 class FileRefused(Exception):
@@ -95,10 +113,54 @@ def read_table(file: IO[bytes], *, name: str = "") -> Table:
             _("文件已加密，或是旧版 Excel（.xls）文件：请去掉密码并另存为 .xlsx 后再导入")
         )
     if head.startswith(ZIP_MAGIC):
+        _check_expansion(file)
         return _read_xlsx(file)
     if name.lower().endswith((".xlsx", ".xlsm", ".xls")):
         raise FileRefused(_("文件已损坏或不是 Excel 表格（.xlsx），无法读取"))
     return _read_csv(file.read())
+
+
+def _check_expansion(file: IO[bytes]) -> None:
+    """Refuses a zipped spreadsheet that would expand past the limits above, from its zip
+    directory alone: nothing is inflated or parsed."""
+    try:
+        with zipfile.ZipFile(file) as archive:
+            members = archive.infolist()
+    except Exception as error:  # any damage to the zip's directory, whatever its type
+        raise FileRefused(_("文件已损坏或不是 Excel 表格（.xlsx），无法读取")) from error
+    finally:
+        file.seek(0)
+    too_big = _(
+        "表格内容过多：%(what)s解开后有 %(size)s MB，上限是 %(limit)s MB。"
+        "请把表格拆分成几个较小的文件，或另存为 CSV（逗号分隔）文件后再导入。"
+    )
+    total = sum(member.file_size for member in members)
+    if total > MAX_EXPANDED:
+        raise FileRefused(too_big % _sizes(_("这个文件"), total, MAX_EXPANDED))
+    for member in members:
+        name = member.filename
+        if name == "xl/sharedStrings.xml":
+            what, limit = _("其中的文字"), MAX_STRINGS
+        elif name.startswith("xl/worksheets/") or name == "content.xml":
+            what, limit = _("其中一个工作表"), MAX_SHEET
+        else:
+            what, limit = _("其中一部分"), MAX_PART
+        if member.file_size > limit:
+            raise FileRefused(too_big % _sizes(what, member.file_size, limit))
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > RATIO_FROM and ratio > MAX_RATIO:
+            raise FileRefused(
+                _(
+                    "文件异常：其中一部分解开后是压缩时的 %(ratio)s 倍（上限 %(limit)s 倍），"
+                    "可能已损坏或是恶意文件。请在 Excel 中打开后另存为 .xlsx，"
+                    "或另存为 CSV（逗号分隔）文件后再导入。"
+                )
+                % {"ratio": int(ratio), "limit": MAX_RATIO}
+            )
+
+
+def _sizes(what: str, size: int, limit: int) -> dict[str, Any]:
+    return {"what": what, "size": math.ceil(size / MB), "limit": limit // MB}
 
 
 def _read_xlsx(file: IO[bytes]) -> Table:
@@ -195,6 +257,23 @@ def records(
                 errors.append(RowError(number, column.header, str(error)))
                 ok = False
         yield number, record, ok
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A file read through to its end and every cell parsed (`records`): all that can be
+    checked without the database. An import makes it once, outside any transaction, and a
+    sheet's plan checks it against the records, again under the write lock if need be."""
+
+    headers: list[str]
+    records: tuple[tuple[int, dict[str, Any], bool], ...]
+    errors: tuple[RowError, ...]  # the cells' problems, in the file's order
+
+
+def parse(table: Table, columns: Sequence[Column]) -> Rows:
+    errors: list[RowError] = []
+    read = tuple(records(table, columns, errors))
+    return Rows(headers=table.headers, records=read, errors=tuple(errors))
 
 
 # Cell parsers
@@ -365,101 +444,18 @@ def workbook_bytes(
     """An .xlsx file: the sheet and, when `notes` is given or the columns have help, a second
     sheet explaining each column. Templates mark required headers with *; exports carry the
     plain headers (an import accepts both)."""
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
+    workbook = workbook_new()
+    sheet = sheet_add(workbook, title=title)
     mark = REQUIRED_MARK if mark_required else ""
-    sheet.append([c.header + (mark if c.required else "") for c in columns])
+    row_append(sheet, [c.header + (mark if c.required else "") for c in columns])
     for row in rows:
-        sheet.append(list(row))
+        row_append(sheet, row)
     if notes or any(c.help for c in columns):
-        explain = workbook.create_sheet(title=str(gettext_lazy("填写说明")))
+        explain = sheet_add(workbook, title=gettext_lazy("填写说明"))
         if notes:
-            explain.append([str(notes)])
+            row_append(explain, [str(notes)])
             explain.append([])
-        explain.append([_("列名"), _("是否必填"), _("说明")])
+        row_append(explain, [_("列名"), _("是否必填"), _("说明")])
         for c in columns:
-            explain.append([c.header, _("必填") if c.required else _("选填"), str(c.help)])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-# Reports: title rows, a table and a totals row
-
-
-@dataclass(frozen=True)
-class ReportColumn:
-    """A column of an exported table: its header, its width in characters, and the Excel
-    number format of its values ("" keeps the default)."""
-
-    header: str
-    width: int = 12
-    number_format: str = ""
-
-
-def report_sheet(
-    workbook: openpyxl.Workbook,
-    *,
-    name: str,
-    title: str,
-    lines: Sequence[str],
-    columns: Sequence[ReportColumn],
-    rows: Iterable[Sequence[Any]],
-    totals: Sequence[Any] | None = None,
-) -> None:
-    """Adds a sheet to a write-only workbook: the title in large bold type, one row per line
-    about the export (period, exporter, time…), a blank row, the bold header row frozen in
-    place, the rows, and a bold totals row when given."""
-    sheet = workbook.create_sheet(title=name[:31])
-    # A write-only sheet takes its widths and panes before its first row.
-    for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    header_row = len(lines) + 3
-    sheet.freeze_panes = f"A{header_row + 1}"
-    sheet.append([_styled(sheet, title, font=Font(size=14, bold=True))])
-    for line in lines:
-        sheet.append([_styled(sheet, line)])
-    sheet.append([])
-    sheet.append([_styled(sheet, c.header, font=Font(bold=True)) for c in columns])
-    formats = [c.number_format for c in columns]
-    for row in rows:
-        sheet.append(
-            [_styled(sheet, v, number_format=f) for v, f in zip(row, formats, strict=False)]
-        )
-    if totals is not None:
-        bold = Font(bold=True)
-        sheet.append(
-            [
-                _styled(sheet, v, number_format=f, font=bold)
-                for v, f in zip(totals, formats, strict=False)
-            ]
-        )
-
-
-def report_bytes(workbook: openpyxl.Workbook, *, creator: str = "") -> bytes:
-    if creator:
-        workbook.properties.creator = creator
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _styled(sheet: Any, value: Any, *, number_format: str = "", font: Font | None = None) -> Any:
-    """A cell of a write-only sheet. Text is kept as text: openpyxl would store "=…" as a
-    formula, which Excel would run, and refuses control characters pasted into a record."""
-    formula_like = False
-    if isinstance(value, Promise):
-        value = str(value)
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        formula_like = value.startswith("=")
-    if not (number_format or font or formula_like):
-        return value
-    cell = WriteOnlyCell(sheet, value=value)
-    if cell.data_type == "f":
-        cell.data_type = "s"
-    if number_format and value is not None:
-        cell.number_format = number_format
-    if font is not None:
-        cell.font = font
-    return cell
+            row_append(explain, [c.header, _("必填") if c.required else _("选填"), str(c.help)])
+    return workbook_save(workbook)

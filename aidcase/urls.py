@@ -11,18 +11,15 @@ admin.site.site_title = "AidCase"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", views.password_change, name="password_change"),
+    path("accounts/alive/", views.session_alive, name="session_alive"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/cap/", views.pairing_cap, name="pairing_cap"),
     path("county/", views.county, name="county"),
-    path("county/schools/<int:pk>/", views.county_school, name="county_school"),
+    path("county/schools/<id:pk>/", views.county_school, name="county_school"),
     path("", include("visits.urls")),
     path("", include("visits.office_urls")),
     path("", include("students.urls")),

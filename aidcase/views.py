@@ -1,17 +1,21 @@
-from typing import Any
+from typing import Any, cast
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.core.validators import MaxLengthValidator
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from aidcase.charts import Bar, bar_chart
+from aidcase.params import query_choice, query_match
 from aidcase.permissions import (
     SCHOOL_MANAGERS,
     AuthedRequest,
@@ -24,7 +28,15 @@ from aidcase.permissions import (
 from aidcase.selectors import DashboardFilter, county_rollup, school_dashboard
 from pairing.selectors import teacher_loads, unpaired_students
 from students.forms import DashboardFilterForm, PairingCapForm
-from students.models import CATEGORY_SHORT_LABELS, Category, Role, School, Semester, Student
+from students.models import (
+    CATEGORY_SHORT_LABELS,
+    SEMESTER_CODE_RE,
+    Category,
+    Role,
+    School,
+    Semester,
+    Student,
+)
 from students.selectors import (
     category_coverage,
     current_semester,
@@ -43,6 +55,29 @@ HOMES = {
     Role.PRINCIPAL: "dashboard",
     Role.COUNTY: "county",
 }
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, refusing a username longer than the column: Django only skips
+    normalising one, and the failed attempt it leads to is recorded (by axes) in a column
+    of 255 characters, which PostgreSQL enforces."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.CharField, self.fields["username"])
+        field.validators.append(MaxLengthValidator(field.max_length))
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page, which sends a user already logged in on to `next`: never to
+    the login page itself (Django raises on that loop), home instead."""
+
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def get_redirect_url(self, request: HttpRequest | None = None) -> str:
+        url = super().get_redirect_url(request)
+        return "" if url == (request or self.request).path else url
 
 
 @login_required
@@ -172,10 +207,10 @@ SORT_KEYS = {
 @role_required(Role.COUNTY)
 def county(request: AuthedRequest) -> HttpResponse:
     county = request_county(request)
-    code = request.GET.get("semester") or semester_code_for(today())
+    code = query_match(request.GET, "semester", SEMESTER_CODE_RE) or semester_code_for(today())
     rows = county_rollup(county=county, semester_code=code)
-    sort = request.GET.get("sort", "name")
-    rows.sort(key=SORT_KEYS.get(sort, SORT_KEYS["name"]))
+    sort = query_choice(request.GET, "sort", SORT_KEYS, "name")
+    rows.sort(key=SORT_KEYS[sort])
     totals = {
         "enrolled": sum(r["enrolled"] for r in rows),
         "identified": sum(r["identified"] for r in rows),
@@ -212,7 +247,7 @@ def county_school(request: AuthedRequest, pk: int) -> HttpResponse:
     students or teachers."""
     county = request_county(request)
     school = get_object_or_404(School, pk=pk, county=county)
-    code = request.GET.get("semester") or semester_code_for(today())
+    code = query_match(request.GET, "semester", SEMESTER_CODE_RE) or semester_code_for(today())
     semester = Semester.objects.filter(school=school, code=code).first()
     context: dict[str, Any] = {"school": school, "code": code, "semester": semester}
     if semester is not None:
@@ -225,3 +260,17 @@ def county_school(request: AuthedRequest, pk: int) -> HttpResponse:
             }
         )
     return render(request, "county_school.html", context)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A refused CSRF check (a page open too long, cookies cleared, a login in another tab):
+    what happened and what to do, instead of Django's page in English."""
+    return render(request, "csrf_failure.html", status=403)
+
+
+@login_required
+@require_GET
+def session_alive(request: AuthedRequest) -> HttpResponse:
+    """Asked by the page while a form is being filled in: the request itself keeps the session
+    from timing out (aidcase.middleware.SessionTimeoutMiddleware)."""
+    return HttpResponse(status=204)

@@ -9,16 +9,18 @@ import segno
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from aidcase.forms import add_service_errors
+from aidcase.params import query_choice, query_id, query_text
 from aidcase.permissions import AuthedRequest, is_office, request_school, role_required
 from assessment import services
 from assessment.forms import QuestionnaireForm
@@ -52,10 +54,8 @@ def questionnaire_list(request: AuthedRequest, pk: int) -> HttpResponse:
     it, only the aid office issues slips and types in paper ones."""
     semester = semester_get_for_user(user=request.user, pk=pk)
     pairings = questionnaire_pairings(user=request.user, semester=semester)
-    query = request.GET.get("q", "").strip()
-    state = request.GET.get("state", "")
-    if state not in STATE_FILTERS:
-        state = ""
+    query = query_text(request.GET, "q")
+    state = query_choice(request.GET, "state", STATE_FILTERS, "")
     found = questionnaire_search(pairings=pairings, query=query, state=state)
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
@@ -95,12 +95,10 @@ def questionnaire_issue(request: AuthedRequest, pk: int) -> HttpResponse:
     them for printing straight away: the raw tokens exist only in this response."""
     semester = semester_get_for_user(user=request.user, pk=pk)
     pairing = None
-    pairing_pk = request.POST.get("pairing", "")
-    if pairing_pk:
-        if not pairing_pk.isdigit():
-            raise Http404
+    pairing_pk = query_id(request.POST, "pairing")
+    if pairing_pk is not None:
         pairing = questionnaire_pairing_get_for_user(
-            user=request.user, semester=semester, pk=int(pairing_pk)
+            user=request.user, semester=semester, pk=pairing_pk
         )
     try:
         issued = services.questionnaires_issue(
@@ -177,10 +175,16 @@ def questionnaire_enter(request: AuthedRequest, pk: int, pairing_pk: int) -> Htt
 # The public page of the one-time link
 
 
+# No CSRF check: a forged POST would need the token, and whoever holds the token may answer
+# anyway. The check would only refuse real parents: the page sends no Referer (the token must
+# not leave in one), so Chromium posts the form with `Origin: null`, and phones' in-app
+# browsers may drop the cookie.
+@csrf_exempt
 @require_http_methods(["GET", "POST"])
 def questionnaire_answer(request: HttpRequest, token: str) -> HttpResponse:
     """No login: the token is the only key. The page names the semester and the teacher,
-    nothing else of the school (no student, no school name, no links into the app)."""
+    nothing else of the school (no student, no school name, no links into the app). A double
+    tap is stored once (aidcase.submissions) and both taps end on the thank-you page."""
     questionnaire = questionnaire_for_token(token=token)
     if questionnaire is None:
         return _invalid_link(request)
@@ -199,7 +203,7 @@ def questionnaire_answer(request: HttpRequest, token: str) -> HttpResponse:
                 return _invalid_link(request)
             add_service_errors(form, error)
         else:
-            return _public(render(request, "assessment/public/thanks.html"))
+            return _public(redirect("questionnaire_thanks"))
     profile = getattr(questionnaire.pairing.teacher, "profile", None)
     context = {
         "form": form,
@@ -207,6 +211,11 @@ def questionnaire_answer(request: HttpRequest, token: str) -> HttpResponse:
         "teacher_name": profile.name if profile else "",
     }
     return _public(render(request, "assessment/public/questionnaire_form.html", context))
+
+
+@require_http_methods(["GET"])
+def questionnaire_thanks(request: HttpRequest) -> HttpResponse:
+    return _public(render(request, "assessment/public/thanks.html"))
 
 
 def _invalid_link(request: HttpRequest) -> HttpResponse:

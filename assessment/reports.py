@@ -8,23 +8,23 @@ on paper.
 """
 
 import datetime as dt
-import io
 import re
 import zipfile
 from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, BinaryIO
 
-import openpyxl
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from openpyxl.styles import Alignment, Font
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.styles import Alignment
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from aidcase.pdf import html_to_pdf
 from aidcase.permissions import person_name
+from aidcase.workbooks import BOLD, TITLE, row_append, sheet_add, workbook_new, workbook_save
 from assessment.models import QUESTIONS, REASON_LABELS, STATUS_LABELS, Sheet
 from students.models import CATEGORY_SHORT_LABELS, School, Semester
 
@@ -245,33 +245,25 @@ def write_sheets_zip(
 # The Excel summary
 
 
-def _append(sheet: Worksheet, row: list[Any]) -> None:
-    """Appends a row of values. openpyxl stores any text starting with "=" as a formula;
-    a name or comment typed that way is stored as the text it is, so Excel never runs it."""
-    sheet.append(row)
-    for cell in sheet[sheet.max_row]:
-        if cell.data_type == "f":
-            cell.data_type = "s"
-
-
-def _headed(
-    sheet: Worksheet, *, title: str, about: list[tuple[str, str]], columns: list[str]
-) -> None:
-    sheet.append([title])
-    sheet["A1"].font = Font(size=14, bold=True)
+def _headed_sheet(
+    workbook: Workbook,
+    *,
+    name: str,
+    title: str,
+    about: list[tuple[str, str]],
+    columns: list[str],
+    widths: list[int],
+) -> WriteOnlyWorksheet:
+    """A sheet with the title, the lines about the export and the centred bold header row,
+    frozen below it."""
+    header_row = len(about) + 3
+    sheet = sheet_add(workbook, title=name, widths=widths, freeze=f"A{header_row + 1}")
+    row_append(sheet, [title], font=TITLE)
     for label, value in about:
-        _append(sheet, [label, value])
+        row_append(sheet, [label, value])
     sheet.append([])
-    sheet.append(columns)
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center")
-    sheet.freeze_panes = f"A{sheet.max_row + 1}"
-
-
-def _widths(sheet: Worksheet, widths: list[int]) -> None:
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[openpyxl.utils.get_column_letter(index)].width = width
+    row_append(sheet, columns, font=BOLD, alignment=Alignment(horizontal="center"))
+    return sheet
 
 
 def _mean(value: str | None) -> Decimal | None:
@@ -296,18 +288,17 @@ def summary_xlsx(
             (_("导出人"), exported_by),
             (_("导出时间"), _when(timezone.now())),
         ]
-        workbook = openpyxl.Workbook()
-        summary = workbook.worksheets[0]
-        summary.title = _("汇总")
-        _fill_summary(summary, sheets=sheets, about=about)
-        _fill_details(workbook.create_sheet(_("明细")), sheets=sheets, about=about)
-    workbook.properties.creator = exported_by
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+        workbook = workbook_new()
+        _fill_summary(workbook, sheets=sheets, about=about)
+        _fill_details(workbook, sheets=sheets, about=about)
+    return workbook_save(workbook, creator=exported_by)
 
 
-def _fill_summary(sheet: Worksheet, *, sheets: list[Sheet], about: list[tuple[str, str]]) -> None:
+SUMMARY_FORMATS = ["", "", "", "", "", "", "", "0.0%", "0.00", ""]
+DETAIL_FORMATS = ["", "", "", "", "", "", "0.0000", "", "", ""]
+
+
+def _fill_summary(workbook: Workbook, *, sheets: list[Sheet], about: list[tuple[str, str]]) -> None:
     columns = [
         _("工号"),
         _("姓名"),
@@ -320,7 +311,14 @@ def _fill_summary(sheet: Worksheet, *, sheets: list[Sheet], about: list[tuple[st
         _("问卷均分"),
         _("状态"),
     ]
-    _headed(sheet, title=_("结对帮扶学期考核汇总"), about=about, columns=columns)
+    sheet = _headed_sheet(
+        workbook,
+        name=_("汇总"),
+        title=_("结对帮扶学期考核汇总"),
+        about=about,
+        columns=columns,
+        widths=[14, 12, 8, 8, 8, 10, 8, 16, 10, 10],
+    )
     sums = dict.fromkeys(("pairings", "effective", "ineffective", "incomplete", "points"), 0)
     met = due = 0
     for record in sheets:
@@ -338,7 +336,7 @@ def _fill_summary(sheet: Worksheet, *, sheets: list[Sheet], about: list[tuple[st
             _mean(record.content["questionnaire"]["overall"]),
             _state(record),
         ]
-        _append(sheet, row)
+        row_append(sheet, row, number_formats=SUMMARY_FORMATS)
         sums["pairings"] += totals["pairings"]
         sums["effective"] += record.effective
         sums["ineffective"] += record.ineffective
@@ -348,7 +346,8 @@ def _fill_summary(sheet: Worksheet, *, sheets: list[Sheet], about: list[tuple[st
         due += totals["duty_due"]
     # Plain numbers rather than formulas: readers that do not calculate (previews, phones,
     # scripts) show the totals too.
-    sheet.append(
+    row_append(
+        sheet,
         [
             _("合计"),
             _("%(n)s 名教师") % {"n": len(sheets)},
@@ -360,18 +359,13 @@ def _fill_summary(sheet: Worksheet, *, sheets: list[Sheet], about: list[tuple[st
             _rate(met, due),
             None,
             None,
-        ]
+        ],
+        font=BOLD,
+        number_formats=SUMMARY_FORMATS,
     )
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
-    for (cell,) in sheet.iter_rows(min_col=8, max_col=8):
-        cell.number_format = "0.0%"
-    for (cell,) in sheet.iter_rows(min_col=9, max_col=9):
-        cell.number_format = "0.00"
-    _widths(sheet, [14, 12, 8, 8, 8, 10, 8, 16, 10, 10])
 
 
-def _fill_details(sheet: Worksheet, *, sheets: list[Sheet], about: list[tuple[str, str]]) -> None:
+def _fill_details(workbook: Workbook, *, sheets: list[Sheet], about: list[tuple[str, str]]) -> None:
     columns = [
         _("工号"),
         _("教师"),
@@ -384,11 +378,18 @@ def _fill_details(sheet: Worksheet, *, sheets: list[Sheet], about: list[tuple[st
         _("原因"),
         _("得分"),
     ]
-    _headed(sheet, title=_("结对帮扶学期考核明细"), about=about, columns=columns)
+    sheet = _headed_sheet(
+        workbook,
+        name=_("明细"),
+        title=_("结对帮扶学期考核明细"),
+        about=about,
+        columns=columns,
+        widths=[14, 10, 18, 10, 8, 8, 10, 10, 40, 8],
+    )
     for record in sheets:
         teacher = _teacher(record)
         for line in record.content["pairings"]:
-            _append(
+            row_append(
                 sheet,
                 [
                     teacher["username"],
@@ -402,7 +403,5 @@ def _fill_details(sheet: Worksheet, *, sheets: list[Sheet], about: list[tuple[st
                     "；".join(reason_texts(line)) or None,
                     line["points"],
                 ],
+                number_formats=DETAIL_FORMATS,
             )
-    for (cell,) in sheet.iter_rows(min_col=7, max_col=7):
-        cell.number_format = "0.0000"
-    _widths(sheet, [14, 10, 18, 10, 8, 8, 10, 10, 40, 8])

@@ -19,11 +19,10 @@ from aidcase.spreadsheets import (
     Plan,
     RowChange,
     RowError,
-    Table,
+    Rows,
     code,
     decimal,
     duplicate_keys,
-    records,
     text,
 )
 from assessment.models import MAX_SCORE, MIN_SCORE, TOTAL, Score
@@ -86,14 +85,14 @@ class ScoresSheet:
         Column("科目", "subject", False, subject, gettext_lazy("如 数学；留空或“总分”为总分")),
     )
 
-    def plan(self, table: Table, *, school: School, semester: Semester | None, by: Any) -> Plan:
+    def plan(self, parsed: Rows, *, school: School, semester: Semester | None, by: Any) -> Plan:
         """Checks every row. `semester` is not used: each row names its own."""
-        plan = Plan(kind=self.kind)
+        plan = Plan(kind=self.kind, errors=list(parsed.errors))
         errors = plan.errors
-        read = list(records(table, self.columns, errors))
+        read = parsed.records
         if errors and errors[0].row == 1:
             return plan
-        has_subject = "科目" in table.headers
+        has_subject = "科目" in parsed.headers
         keyed = [
             (n, (r["student_no"], r["semester"], r.get("subject") or TOTAL))
             for n, r, _ok in read

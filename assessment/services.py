@@ -293,49 +293,50 @@ def _fill(sheet: Sheet, content: dict[str, Any], *, at: Any) -> None:
     sheet.computed_at = at
 
 
-@transaction.atomic
 def sheets_compute(*, school: School, semester: Semester, by: User | None) -> list[Sheet]:
     """Computes every teacher's sheet from the current records and stores it: new sheets
     and drafts are (re)written, submitted and approved sheets are left as they are, and the
     draft of a teacher who no longer has a pairing in the semester is removed. Re-runnable;
-    all or nothing."""
+    all or nothing. The records are read and scored before the transaction (on SQLite it
+    holds the one write lock from its start); which sheets are drafts is read under it."""
     if semester.school_id != school.pk:
         raise ValidationError(_("学期不属于该学校"))
     contents = sheet_contents(school=school, semester=semester)
     now = timezone.now()
-    existing = {
-        sheet.teacher.username: sheet
-        for sheet in Sheet.objects.select_for_update()
-        .filter(semester=semester)
-        .select_related("teacher")
-    }
-    Sheet.objects.filter(
-        semester=semester,
-        state=Sheet.State.DRAFT,
-        pk__in=[s.pk for name, s in existing.items() if name not in contents],
-    ).delete()
-    changed, created = [], []
-    for username, content in contents.items():
-        sheet = existing.get(username)
-        if sheet is None:
-            sheet = Sheet(school=school, semester=semester, teacher_id=content["teacher"]["id"])
-            _fill(sheet, content, at=now)
-            created.append(sheet)
-        elif sheet.state == Sheet.State.DRAFT:
-            _fill(sheet, content, at=now)
-            changed.append(sheet)
-    tracked_bulk_create(Sheet, created, by=by, reason=COMPUTE_REASON)
-    tracked_bulk_update(
-        Sheet,
-        changed,
-        ["content", "points", "effective", "ineffective", "incomplete", "computed_at"],
-        by=by,
-        reason=COMPUTE_REASON,
-    )
-    SheetEvent.objects.bulk_create(
-        SheetEvent(sheet=sheet, action=SheetEvent.Action.COMPUTED, by=by)
-        for sheet in created + changed
-    )
+    with transaction.atomic():
+        existing = {
+            sheet.teacher.username: sheet
+            for sheet in Sheet.objects.select_for_update()
+            .filter(semester=semester)
+            .select_related("teacher")
+        }
+        Sheet.objects.filter(
+            semester=semester,
+            state=Sheet.State.DRAFT,
+            pk__in=[s.pk for name, s in existing.items() if name not in contents],
+        ).delete()
+        changed, created = [], []
+        for username, content in contents.items():
+            sheet = existing.get(username)
+            if sheet is None:
+                sheet = Sheet(school=school, semester=semester, teacher_id=content["teacher"]["id"])
+                _fill(sheet, content, at=now)
+                created.append(sheet)
+            elif sheet.state == Sheet.State.DRAFT:
+                _fill(sheet, content, at=now)
+                changed.append(sheet)
+        tracked_bulk_create(Sheet, created, by=by, reason=COMPUTE_REASON)
+        tracked_bulk_update(
+            Sheet,
+            changed,
+            ["content", "points", "effective", "ineffective", "incomplete", "computed_at"],
+            by=by,
+            reason=COMPUTE_REASON,
+        )
+        SheetEvent.objects.bulk_create(
+            SheetEvent(sheet=sheet, action=SheetEvent.Action.COMPUTED, by=by)
+            for sheet in created + changed
+        )
     return list(Sheet.objects.filter(semester=semester).select_related("teacher__profile"))
 
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from aidcase.audit import access_record
 from aidcase.forms import add_service_errors
 from aidcase.models import AccessLog
+from aidcase.params import query_id
 from aidcase.permissions import (
     SCHOOL_MANAGERS,
     SCHOOL_ROLES,
@@ -50,11 +51,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _semester_of(request: AuthedRequest) -> Semester | None:
     """The semester picked in the query string, else the current one."""
-    school = request_school(request)
-    pk = request.GET.get("semester", "")
-    if pk.isdigit():
-        return semester_get_for_user(user=request.user, pk=int(pk))
-    return current_semester(school=school)
+    pk = query_id(request.GET, "semester")
+    if pk is not None:
+        return semester_get_for_user(user=request.user, pk=pk)
+    return current_semester(school=request_school(request))
 
 
 @role_required(*SCHOOL_ROLES)

@@ -3,7 +3,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from aidcase.forms import limit_choices
+from aidcase.forms import DateField, limit_choices
 from pairing.models import Pairing
 from students.forms import DATE_INPUT, StaffChoiceField
 from students.models import Category, School, SchoolClass
@@ -13,7 +13,7 @@ from students.selectors import staff_of
 class PairingForm(forms.Form):
     teacher = StaffChoiceField(label=_("帮扶教师"), queryset=SchoolClass.objects.none())
     category = forms.ChoiceField(label=_("类别"), choices=Category.choices)
-    start = forms.DateField(label=_("开始日期"), widget=DATE_INPUT)
+    start = DateField(label=_("开始日期"), widget=DATE_INPUT)
     subject = forms.CharField(
         label=_("学困科目"),
         required=False,
@@ -48,5 +48,5 @@ class PlanForm(forms.Form):
 
 
 class PairingEndForm(forms.Form):
-    end = forms.DateField(label=_("结束日期"), widget=DATE_INPUT)
+    end = DateField(label=_("结束日期"), widget=DATE_INPUT)
     reason = forms.ChoiceField(label=_("结束原因"), choices=Pairing.EndReason.choices)

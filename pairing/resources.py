@@ -19,12 +19,11 @@ from aidcase.spreadsheets import (
     Plan,
     RowChange,
     RowError,
-    Table,
+    Rows,
     choice,
     code,
     date,
     duplicate_keys,
-    records,
     text,
 )
 from pairing.models import Pairing
@@ -82,13 +81,13 @@ class PairingsSheet:
         ),
     )
 
-    def plan(self, table: Table, *, school: School, semester: Semester | None, by: Any) -> Plan:
-        plan = Plan(kind=self.kind)
+    def plan(self, parsed: Rows, *, school: School, semester: Semester | None, by: Any) -> Plan:
+        plan = Plan(kind=self.kind, errors=list(parsed.errors))
         errors = plan.errors
-        read = list(records(table, self.columns, errors))
+        read = parsed.records
         if errors and errors[0].row == 1:
             return plan
-        present = set(table.headers)
+        present = set(parsed.headers)
         duplicate_keys(
             (
                 (n, (r["staff_number"].lower(), r["student_no"], r["category"], r["start"]))

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from aidcase.forms import add_service_errors
+from aidcase.params import query_choice, query_text
 from aidcase.permissions import (
     SCHOOL_MANAGERS,
     SCHOOL_ROLES,
@@ -24,13 +25,13 @@ from students.selectors import student_get_for_user, today
 @role_required(*SCHOOL_MANAGERS)
 def pairing_list(request: AuthedRequest) -> HttpResponse:
     school = request_school(request)
-    state = request.GET.get("state", "active")
+    state = query_choice(request.GET, "state", ("active", "ended", "all"), "active")
     active = {"active": True, "ended": False}.get(state)
     pairings = pairings_of_school(school=school, active=active)
-    category = request.GET.get("category", "")
-    if category in Category.values:
+    category = query_choice(request.GET, "category", Category.values, "")
+    if category:
         pairings = pairings.filter(category=category)
-    query = request.GET.get("q", "").strip()
+    query = query_text(request.GET, "q")
     if query:
         pairings = pairings.filter(pairing_matching(query))
     page = Paginator(pairings.order_by("teacher__profile__name", "student__name"), 30).get_page(
@@ -57,7 +58,10 @@ def pairing_create(request: AuthedRequest, pk: int) -> HttpResponse:
     form = PairingForm(
         request.POST or None,
         school=school,
-        initial={"start": today(), "category": request.GET.get("category")},
+        initial={
+            "start": today(),
+            "category": query_choice(request.GET, "category", Category.values, ""),
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
-from aidcase.forms import limit_choices
+from aidcase.forms import DateField, limit_choices
 from aidcase.permissions import person_label
 from students.models import (
     Category,
@@ -59,6 +59,7 @@ class StudentForm(forms.ModelForm):
             "parents_workplace",
             "boarding",
         )
+        field_classes = {"birth_date": DateField, "left_on": DateField}
         widgets = {
             "birth_date": DATE_INPUT,
             "left_on": DATE_INPUT,

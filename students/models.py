@@ -6,7 +6,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import DateField, F, Q, Value
+from django.db.models.functions import Cast, Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -104,6 +105,27 @@ def semester_default_dates(code: str) -> tuple[dt.date, dt.date]:
     return dt.date(second, 2, 1), dt.date(second, 7, 31)
 
 
+def school_year_dates(code: str) -> tuple[dt.date, dt.date]:
+    """The school year a semester code names: 1 Aug of its first year to 31 Aug of its
+    second. Both terms' teaching dates lie inside it."""
+    semester_default_dates(code)  # refuses what is not a semester code
+    first = int(code[:4])
+    return dt.date(first, 8, 1), dt.date(first + 1, 8, 31)
+
+
+def _school_year_around(day: dt.date) -> tuple[dt.date, dt.date]:
+    """The school year a day falls in (August counts as the start of one), kept inside the
+    years a date can hold."""
+    year = day.year if day.month >= 8 else day.year - 1
+    year = min(max(year, dt.MINYEAR), dt.MAXYEAR - 1)
+    return dt.date(year, 8, 1), dt.date(year + 1, 8, 31)
+
+
+def other_term_code(code: str) -> str:
+    """The code of the other term of the same school year (2025-2026-1 ↔ 2025-2026-2)."""
+    return code[:-1] + ("2" if code.endswith("1") else "1")
+
+
 def validate_semester_code(code: str) -> None:
     try:
         semester_default_dates(code)
@@ -133,6 +155,15 @@ class Semester(models.Model):
             models.CheckConstraint(
                 condition=Q(end__gt=F("start")), name="semester_end_after_start"
             ),
+            # The school year of the code (see `school_year_dates`): from 1 Aug of the code's
+            # first year to 31 Aug of its second.
+            models.CheckConstraint(
+                condition=Q(
+                    start__gte=Cast(Concat(Substr("code", 1, 4), Value("-08-01")), DateField()),
+                    end__lte=Cast(Concat(Substr("code", 6, 4), Value("-08-31")), DateField()),
+                ),
+                name="semester_in_school_year",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -148,11 +179,67 @@ class Semester(models.Model):
         return _("%(first)s—%(second)s学年第二学期") % {"first": match[1], "second": match[2]}
 
     def clean(self) -> None:
-        if self.start and self.end and self.end <= self.start:
-            raise ValidationError({"end": _("结束日期必须晚于开学日期")})
+        """The teaching dates lie inside the school year of the code, the start before the
+        end, and term 1 ends before term 2 of the same school year starts."""
+        errors: dict[str, Any] = {}
+        try:
+            year: tuple[dt.date, dt.date] | None = school_year_dates(self.code)
+        except ValueError:
+            year = None  # the code's own validator says what is wrong with it
+        if year is not None:
+            first, last = year
+            outside = _("学期 %(code)s 的日期应在 %(first)s 至 %(last)s 之间") % {
+                "code": self.code,
+                "first": first.isoformat(),
+                "last": last.isoformat(),
+            }
+            for name in ("start", "end"):
+                day = getattr(self, name)
+                if day is not None and not first <= day <= last:
+                    errors[name] = outside
+        if self.start and self.end and self.end <= self.start and "end" not in errors:
+            errors["end"] = _("结束日期必须晚于开学日期")
+        if year is not None and self.start and self.end and not errors and self.school_id:
+            errors.update(self._clash_with_other_term())
+        if errors:
+            raise ValidationError(errors)
+
+    def _clash_with_other_term(self) -> dict[str, Any]:
+        other = (
+            Semester.objects.filter(school_id=self.school_id, code=other_term_code(self.code))
+            .exclude(pk=self.pk)
+            .first()
+        )
+        if other is None:
+            return {}
+        if self.code.endswith("1") and self.end >= other.start:
+            return {
+                "end": _("第一学期应在第二学期（%(code)s）开学日期 %(day)s 之前结束")
+                % {"code": other.code, "day": other.start.isoformat()}
+            }
+        if self.code.endswith("2") and self.start <= other.end:
+            return {
+                "start": _("第二学期应在第一学期（%(code)s）结束日期 %(day)s 之后开学")
+                % {"code": other.code, "day": other.end.isoformat()}
+            }
+        return {}
+
+    @property
+    def teaching_dates(self) -> tuple[dt.date, dt.date]:
+        """The start and end as the duties, dashboards and reminders count them: the stored
+        dates, held inside the school year of the code. `clean` and the constraints keep
+        them there; a row written before the rule or by hand (9999-12-31, say) must not
+        stretch a school's weeks over centuries or past the dates Python can hold."""
+        try:
+            first, last = school_year_dates(self.code)
+        except ValueError:
+            first, last = _school_year_around(self.start)
+        start = min(max(self.start, first), last)
+        return start, min(max(self.end, start), last)
 
     def contains(self, day: dt.date) -> bool:
-        return self.start <= day <= self.end
+        start, end = self.teaching_dates
+        return start <= day <= end
 
 
 class Cohort(models.Model):

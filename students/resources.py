@@ -19,13 +19,12 @@ from aidcase.spreadsheets import (
     Plan,
     RowChange,
     RowError,
-    Table,
+    Rows,
     choice,
     code,
     date,
     duplicate_keys,
     integer,
-    records,
     text,
     yes_no,
 )
@@ -171,13 +170,13 @@ class StudentsSheet:
         Column("是否寄宿", "boarding", False, yes_no, gettext_lazy("是 或 否")),
     )
 
-    def plan(self, table: Table, *, school: School, semester: Semester | None, by: Any) -> Plan:
-        plan = Plan(kind=self.kind)
+    def plan(self, parsed: Rows, *, school: School, semester: Semester | None, by: Any) -> Plan:
+        plan = Plan(kind=self.kind, errors=list(parsed.errors))
         errors = plan.errors
-        read = list(records(table, self.columns, errors))
+        read = parsed.records
         if errors and errors[0].row == 1:
             return plan
-        present = set(table.headers)
+        present = set(parsed.headers)
         duplicate_keys(
             ((n, r["student_no"]) for n, r, _ok in read if r.get("student_no")),
             column="学籍号",
@@ -219,7 +218,8 @@ class StudentsSheet:
             new_semester_code = semester_code_for(timezone.localdate())
             plan.creates.append(_("学期：%(code)s") % {"code": new_semester_code})
         identified: set[tuple[str, str]] = set()
-        if target is not None:
+        # A semester the import is to create (not saved yet) has no identifications.
+        if target is not None and target.pk is not None:
             identified = set(
                 Identification.objects.filter(
                     semester=target,
@@ -492,13 +492,13 @@ class TeachersSheet:
         ),
     )
 
-    def plan(self, table: Table, *, school: School, semester: Semester | None, by: Any) -> Plan:
-        plan = Plan(kind=self.kind)
+    def plan(self, parsed: Rows, *, school: School, semester: Semester | None, by: Any) -> Plan:
+        plan = Plan(kind=self.kind, errors=list(parsed.errors))
         errors = plan.errors
-        read = list(records(table, self.columns, errors))
+        read = parsed.records
         if errors and errors[0].row == 1:
             return plan
-        present = set(table.headers)
+        present = set(parsed.headers)
         # Usernames are unique regardless of case (staff_create), so 工号 are compared so too.
         duplicate_keys(
             ((n, r["staff_number"].lower()) for n, r, _ok in read if r.get("staff_number")),

@@ -26,6 +26,7 @@ from students.models import (
     Semester,
     Student,
     leaving_day,
+    other_term_code,
     semester_default_dates,
     validate_semester_code,
 )
@@ -58,13 +59,27 @@ def semester_create(
         raise ValidationError({"code": error.messages}) from None
     if Semester.objects.filter(school=school, code=code).exists():
         raise ValidationError({"code": _("本校已有学期 %(code)s") % {"code": code}})
-    default_start, default_end = semester_default_dates(code)
+    default_start, default_end = _default_dates(school=school, code=code)
     semester = Semester(
         school=school, code=code, start=start or default_start, end=end or default_end
     )
     semester.full_clean()
     semester.save()
     return semester
+
+
+def _default_dates(*, school: School, code: str) -> tuple[dt.date, dt.date]:
+    """The default dates of the term, moved clear of the other term of the school year when
+    the office gave that one dates reaching past them: term 1 ends before term 2 starts, and
+    a semester an import names is created without asking anyone for dates."""
+    start, end = semester_default_dates(code)
+    other = Semester.objects.filter(school=school, code=other_term_code(code)).first()
+    if other is None:
+        return start, end
+    other_start, other_end = other.teaching_dates
+    if code.endswith("1"):
+        return start, min(end, other_start - dt.timedelta(days=1))
+    return max(start, other_end + dt.timedelta(days=1)), end
 
 
 def semester_get_or_create(*, school: School, code: str) -> Semester:

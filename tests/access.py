@@ -48,7 +48,7 @@ from visits.photos import photos_add
 
 # Logout only accepts POST and, for a visitor who is not logged in, just lands on login.
 # The questionnaire's one-time link is answered without an account (its token is the key).
-PUBLIC = {"login", "logout", "set_language", "questionnaire_answer"}
+PUBLIC = {"login", "logout", "set_language", "questionnaire_answer", "questionnaire_thanks"}
 
 
 def routes(patterns=None, prefix=""):

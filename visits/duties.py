@@ -15,18 +15,24 @@ How periods count — the same for every kind of period:
   starts on a Thursday owes that week's talk, one that starts on a Saturday does not.
   An exam's duty is owed when the pairing is active on the exam day.
 - Logs count in the period they are dated in, clipped to the semester; a log outside the
-  pairing's active span counts for nothing.
+  pairing's active span counts for nothing. Logs of one kind on one day count once: a record
+  sent twice (a double tap, a phone sending its outbox again) is not a second activity, and
+  "twice a week" means on two days.
 
 Status on a day, per rule:
 - done: the current period's requirement is met;
 - overdue: the last period that has ended was missed and the current one is not met yet;
 - due: the current period is owed and not met yet (deadline: its last day);
 - idle: nothing is owed right now (a holiday week, before the next exam window…).
-No module here touches the database: callers pass rules, calendars and logs in.
+No module here touches the database: callers pass rules, calendars and logs in. Any date
+is taken, up to the first and last a `datetime.date` holds (a row written by hand may hold
+them); callers keep a calendar inside its school year (`visits.selectors.calendars_for`), so
+that a semester is a few dozen weeks, never centuries of them.
 """
 
 import datetime as dt
 from bisect import bisect_left, bisect_right
+from calendar import monthrange
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -138,6 +144,8 @@ class Window:
         day = self.start
         while day <= self.end:
             yield day
+            if day == self.end:  # the next day may be past the last one a date can hold
+                return
             day += ONE_DAY
 
 
@@ -198,16 +206,27 @@ class RuleStatus:
 
 
 def monday_of(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
+    return day - dt.timedelta(days=day.weekday())  # 1 Jan of year 1 is a Monday: never overflows
+
+
+def _shift(day: dt.date, days: int) -> dt.date:
+    """The day moved by a number of days, stopping at the first or last day a date can hold:
+    a calendar or a pairing may hold any date the database does."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.max if days > 0 else dt.date.min
 
 
 def _month_windows(first: dt.date, last: dt.date) -> list[Window]:
     windows = []
     month = first.replace(day=1)
     while month <= last:
-        following = (month + dt.timedelta(days=32)).replace(day=1)
-        windows.append(Window(month, following - ONE_DAY))
-        month = following
+        end = month.replace(day=monthrange(month.year, month.month)[1])
+        windows.append(Window(month, end))
+        if end >= last:
+            break
+        month = end + ONE_DAY
     return windows
 
 
@@ -215,8 +234,11 @@ def _week_windows(first: dt.date, last: dt.date) -> list[Window]:
     windows = []
     week = monday_of(first)
     while week <= last:
-        windows.append(Window(week, week + dt.timedelta(days=6)))
-        week += dt.timedelta(days=7)
+        sunday = _shift(week, 6)
+        windows.append(Window(week, sunday))
+        if sunday >= last:
+            break
+        week = sunday + ONE_DAY
     return windows
 
 
@@ -258,11 +280,11 @@ def _exam_windows(*, calendar: Calendar, span: Span) -> list[Window]:
     for exam in sorted(calendar.exams):
         if not calendar.start <= exam <= calendar.end:
             continue
-        start = max(exam - EXAM_WINDOW, calendar.start)
+        start = max(_shift(exam, -EXAM_WINDOW.days), calendar.start)
         if previous is not None:
-            start = max(start, previous + ONE_DAY)
+            start = max(start, _shift(previous, 1))
         if exam in span:
-            windows.append(Window(start, min(exam + EXAM_WINDOW, calendar.end)))
+            windows.append(Window(start, min(_shift(exam, EXAM_WINDOW.days), calendar.end)))
         previous = exam
     return windows
 
@@ -272,7 +294,7 @@ def evaluate(
 ) -> RuleStatus:
     """The rule's status for a pairing on a day (see the module's docstring)."""
     periods = owed_periods(rule.period, calendar=calendar, span=span)
-    days = sorted(log.day for log in logs if log.kind == rule.kind and log.day in span)
+    days = sorted({log.day for log in logs if log.kind == rule.kind and log.day in span})
 
     def done_in(window: Window) -> int:
         return bisect_right(days, window.end) - bisect_left(days, window.start)
@@ -309,7 +331,8 @@ def evaluate(
         return result(Status.DONE, current, deadline=current.end)
     if last is not None and done_in(last) < rule.count:
         window = current or last
-        return result(Status.OVERDUE, window, deadline=window.end, overdue_since=last.end + ONE_DAY)
+        overdue_since = _shift(last.end, 1)
+        return result(Status.OVERDUE, window, deadline=window.end, overdue_since=overdue_since)
     if current is not None:
         return result(Status.DUE, current, deadline=current.end)
     return result(Status.IDLE, last)

@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aidcase.forms import DateField
 from students.forms import DATE_INPUT
 from visits.models import LOG_FIELDS, ActivityLog, Incident, IncidentType, Kind, State
 
@@ -51,6 +52,7 @@ class LogForm(forms.ModelForm):
     class Meta:
         model = ActivityLog
         fields = LOG_FIELDS
+        field_classes = {"date": DateField}
         widgets = {
             "date": DATE_INPUT,
             "duration_minutes": forms.NumberInput(attrs={"inputmode": "numeric", "min": 1}),
@@ -79,6 +81,7 @@ class IncidentForm(forms.ModelForm):
     class Meta:
         model = Incident
         fields = ("date", "type", "note")
+        field_classes = {"date": DateField}
         widgets = {"date": DATE_INPUT, "note": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

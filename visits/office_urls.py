@@ -7,9 +7,9 @@ urlpatterns = [
     path("duty-rules/reset/", views.duty_rules_reset, name="duty_rules_reset"),
     path("calendar/", views.school_calendar, name="school_calendar"),
     path(
-        "calendar/holidays/<int:pk>/remove/",
+        "calendar/holidays/<id:pk>/remove/",
         views.holiday_week_remove,
         name="holiday_week_remove",
     ),
-    path("calendar/exams/<int:pk>/remove/", views.exam_remove, name="exam_remove"),
+    path("calendar/exams/<id:pk>/remove/", views.exam_remove, name="exam_remove"),
 ]

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from aidcase.forms import add_service_errors
+from aidcase.params import query_id
 from aidcase.permissions import AuthedRequest, request_school, role_required
 from students.forms import DATE_INPUT
 from students.models import Category, Role, Semester
@@ -48,7 +49,17 @@ class DutyRuleForm(forms.Form):
     title = forms.CharField(label=gettext_lazy("要求"), max_length=200)
 
 
-DutyRuleFormSet = forms.formset_factory(DutyRuleForm, extra=1, can_delete=True)
+# A school keeps a few dozen rules; the cap keeps a forged form count (Django allows 2,000
+# forms by default) from tying a worker up for many seconds.
+MAX_DUTY_RULES = 100
+DutyRuleFormSet = forms.formset_factory(
+    DutyRuleForm,
+    extra=1,
+    can_delete=True,
+    max_num=MAX_DUTY_RULES,
+    absolute_max=MAX_DUTY_RULES,
+    validate_max=True,
+)
 
 
 class HolidayWeekForm(forms.Form):
@@ -71,17 +82,14 @@ class HolidayWeekForm(forms.Form):
     def clean_day(self) -> dt.date:
         # A week outside the semester shown would vanish from this page once added.
         day: dt.date = self.cleaned_data["day"]
-        if (
-            not self.semester.start - dt.timedelta(days=6)
-            <= day
-            <= self.semester.end + dt.timedelta(days=6)
-        ):
+        start, end = self.semester.teaching_dates
+        if not start - dt.timedelta(days=6) <= day <= end + dt.timedelta(days=6):
             raise ValidationError(
                 _("该周不在%(label)s（%(start)s 至 %(end)s）内")
                 % {
                     "label": self.semester.label,
-                    "start": self.semester.start.isoformat(),
-                    "end": self.semester.end.isoformat(),
+                    "start": start.isoformat(),
+                    "end": end.isoformat(),
                 }
             )
         return day
@@ -246,18 +254,19 @@ def school_calendar(request: AuthedRequest) -> HttpResponse:
 def _chosen_semester(request: AuthedRequest) -> Semester | None:
     """The semester named by `?semester=`, else the current one (None when the school has
     none yet)."""
-    pk = request.GET.get("semester", "")
-    if not pk:
+    pk = query_id(request.GET, "semester")
+    if pk is None:
         return current_semester(school=request_school(request))
-    if not pk.isdigit():
-        raise Http404
-    return semester_get_for_user(user=request.user, pk=int(pk))
+    return semester_get_for_user(user=request.user, pk=pk)
 
 
 def _back_to_calendar(request: AuthedRequest) -> HttpResponse:
-    semester = request.POST.get("semester", "")
     url = reverse("school_calendar")
-    return redirect(f"{url}?semester={semester}" if semester.isdigit() else url)
+    try:
+        semester = query_id(request.POST, "semester")
+    except Http404:
+        semester = None  # the removal is done: the current semester's calendar will do
+    return redirect(f"{url}?semester={semester}" if semester else url)
 
 
 @role_required(Role.OFFICE)

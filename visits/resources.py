@@ -19,12 +19,11 @@ from aidcase.spreadsheets import (
     Plan,
     RowChange,
     RowError,
-    Table,
+    Rows,
     choice,
     code,
     date,
     duplicate_keys,
-    records,
     text,
 )
 from students.models import Role, School, Semester, Student
@@ -89,13 +88,13 @@ class IncidentsSheet:
         Column("说明", "note", False, note, gettext_lazy("经过与处理情况，选填")),
     )
 
-    def plan(self, table: Table, *, school: School, semester: Semester | None, by: Any) -> Plan:
+    def plan(self, parsed: Rows, *, school: School, semester: Semester | None, by: Any) -> Plan:
         """Checks every row. `semester` is not used: each row has its own date. `by` is
         recorded as who recorded new incidents; without one (the command), the school's
         aid office account is."""
-        plan = Plan(kind=self.kind)
+        plan = Plan(kind=self.kind, errors=list(parsed.errors))
         errors = plan.errors
-        read = list(records(table, self.columns, errors))
+        read = parsed.records
         if errors and errors[0].row == 1:
             return plan
         duplicate_keys(
@@ -125,7 +124,7 @@ class IncidentsSheet:
                 student__school=school, date__gte=min(days), date__lte=max(days)
             ).order_by("pk"):
                 existing.setdefault((incident.student_id, incident.date, incident.type), incident)
-        has_note = "说明" in table.headers
+        has_note = "说明" in parsed.headers
         new: list[Incident] = []
         changed: list[Incident] = []
         for number, row, _ok in read:

@@ -144,10 +144,9 @@ def exam_remove(*, exam: Exam, by: Any) -> None:
 def holiday_weeks_of(*, school: School, semester: Semester) -> QuerySet[HolidayWeek]:
     """The school's holiday weeks that overlap the semester's teaching dates (as
     `visits.selectors.calendar_for` sees them)."""
+    start, end = semester.teaching_dates
     return HolidayWeek.objects.filter(
-        school=school,
-        monday__gte=semester.start - dt.timedelta(days=6),
-        monday__lte=semester.end,
+        school=school, monday__gte=start - dt.timedelta(days=6), monday__lte=end
     ).order_by("monday")
 
 

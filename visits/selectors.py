@@ -11,7 +11,7 @@ from django.http import Http404
 from aidcase.permissions import is_office
 from pairing.models import Pairing
 from pairing.selectors import pairings_visible_to
-from students.models import SEMESTER_CODE_RE, School, Semester, Student, semester_default_dates
+from students.models import School, Semester, Student, semester_default_dates
 from students.selectors import (
     current_semester,
     pairing_active_between,
@@ -21,6 +21,9 @@ from students.selectors import (
 )
 from visits import duties
 from visits.models import ActivityLog, DutyRule, Exam, HolidayWeek, Incident, Reminder
+
+# A week that starts up to six days before the semester reaches into it.
+WEEK_BACK = dt.timedelta(days=6)
 
 
 def rules_for(*, school: School) -> list[duties.Rule]:
@@ -47,22 +50,26 @@ def rules_by_school(school_ids: Iterable[int]) -> dict[int, list[duties.Rule]]:
 
 
 def _school_year(semester: Semester) -> str | None:
-    match = SEMESTER_CODE_RE.match(semester.code)
-    return f"{match[1]}-{match[2]}" if match else None
+    try:
+        semester_default_dates(semester.code)
+    except ValueError:
+        return None
+    return semester.code[:9]
 
 
 def _year_bounds(
     semester: Semester, terms: dict[tuple[int, str], Semester]
 ) -> tuple[dt.date, dt.date]:
     """The school year of a semester: from its term 1's start to its term 2's end (`terms` by
-    school and code), using the default dates for a term the school has not entered."""
+    school and code), using the default dates for a term the school has not entered. Each
+    term's dates as `Semester.teaching_dates` holds them inside the school year."""
     year = _school_year(semester)
     if year is None:
-        return semester.start, semester.end
+        return semester.teaching_dates
     first = terms.get((semester.school_id, f"{year}-1"))
     second = terms.get((semester.school_id, f"{year}-2"))
-    start = first.start if first else semester_default_dates(f"{year}-1")[0]
-    end = second.end if second else semester_default_dates(f"{year}-2")[1]
+    start = first.teaching_dates[0] if first else semester_default_dates(f"{year}-1")[0]
+    end = second.teaching_dates[1] if second else semester_default_dates(f"{year}-2")[1]
     return start, end
 
 
@@ -84,10 +91,8 @@ def calendars_for(semesters: Iterable[Semester]) -> dict[int, duties.Calendar]:
         year = _school_year(semester)
         if year is not None:
             same_year |= Q(school_id=semester.school_id, code__startswith=year)
-        on_holiday |= Q(
-            school_id=semester.school_id,
-            monday__range=(semester.start - dt.timedelta(days=6), semester.end),
-        )
+        start, end = semester.teaching_dates
+        on_holiday |= Q(school_id=semester.school_id, monday__range=(start - WEEK_BACK, end))
     terms = {(s.school_id, s.code): s for s in Semester.objects.filter(same_year).order_by()}
     holidays: dict[int, set[dt.date]] = defaultdict(set)
     for school_id, monday in (
@@ -102,10 +107,11 @@ def calendars_for(semesters: Iterable[Semester]) -> dict[int, duties.Calendar]:
     calendars = {}
     for semester in semesters:
         year_start, year_end = _year_bounds(semester, terms)
-        window = (semester.start - dt.timedelta(days=6), semester.end)
+        start, end = semester.teaching_dates
+        window = (start - WEEK_BACK, end)
         calendars[semester.pk] = duties.Calendar(
-            start=semester.start,
-            end=semester.end,
+            start=start,
+            end=end,
             holidays=frozenset(
                 m for m in holidays[semester.school_id] if window[0] <= m <= window[1]
             ),
@@ -143,7 +149,7 @@ def duty_record_for(
     if not pairings:
         return {}
     # The day after the semester: every period of a finished semester has come due.
-    day = min(today(), semester.end + dt.timedelta(days=1))
+    day = min(today(), semester.teaching_dates[1] + dt.timedelta(days=1))
     rules = rules_for(school=School(pk=semester.school_id))
     evaluated = _evaluate(
         pairings, semesters=[semester], day=day, rules={semester.school_id: rules}
@@ -163,15 +169,16 @@ def duty_completion_by_school(
     every pairing of the semester, over the whole semester (as the school's dashboard
     counts). Six queries, however many schools and pairings."""
     day = on or today()
-    semesters = [s for s in semesters if s.start <= day]
+    semesters = [s for s in semesters if s.teaching_dates[0] <= day]
     if not semesters:
         return {}
     active = Q(pk__in=[])
     for s in semesters:
-        if day <= s.end:
+        start, end = s.teaching_dates
+        if day <= end:
             active |= Q(pairing_active_on(day), school_id=s.school_id)
         else:
-            active |= Q(pairing_active_between(s.start, s.end), school_id=s.school_id)
+            active |= Q(pairing_active_between(start, end), school_id=s.school_id)
     pairings = list(Pairing.objects.filter(active))
     evaluated = _evaluate(pairings, semesters=semesters, day=day, to_end=True)
     totals: dict[int, tuple[int, int]] = {s.school_id: (0, 0) for s in semesters}
@@ -205,14 +212,14 @@ def _evaluate(
         logs[pairing_id].append(duties.Log(date, kind))
     results = {}
     for p in pairings:
-        semester = by_school[p.school_id]
+        calendar = calendars[by_school[p.school_id].pk]
         results[p.pk] = duties.evaluate_pairing(
             rules[p.school_id],
             category=p.category,
-            calendar=calendars[semester.pk],
+            calendar=calendar,
             span=duties.Span(p.start, p.end),
             logs=logs[p.pk],
-            today=min(day, semester.end + dt.timedelta(days=1)) if to_end else day,
+            today=min(day, calendar.end + dt.timedelta(days=1)) if to_end else day,
         )
     return results
 

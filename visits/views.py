@@ -5,16 +5,16 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from aidcase.audit import access_record
 from aidcase.forms import add_service_errors
 from aidcase.models import AccessLog
+from aidcase.params import query_choice, query_id, query_local_url
 from aidcase.permissions import (
     SCHOOL_MANAGERS,
     SCHOOL_ROLES,
@@ -86,20 +86,16 @@ def me(request: AuthedRequest) -> HttpResponse:
 
 
 def _next_url(request: AuthedRequest, default: str) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}):
-        return candidate
-    return default
+    return query_local_url(request.POST, "next") or query_local_url(request.GET, "next") or default
 
 
 @role_required(*SCHOOL_ROLES)
 def log_create(request: AuthedRequest) -> HttpResponse:
-    pairing_id = request.POST.get("pairing") or request.GET.get("pairing") or ""
-    # Only ASCII digits: str.isdigit() also accepts "²", which int() refuses.
-    pk = int(pairing_id) if pairing_id.isascii() and pairing_id.isdigit() else 0
+    pk = query_id(request.POST, "pairing") or query_id(request.GET, "pairing")
+    if pk is None:
+        raise Http404
     pairing = pairing_for_logging(user=request.user, pk=pk)
-    kind = request.GET.get("kind")
-    initial = {"date": today(), "kind": kind if kind in Kind.values else Kind.TALK}
+    initial = {"date": today(), "kind": query_choice(request.GET, "kind", Kind.values, Kind.TALK)}
     # An instance with its pairing, so that the model's rules (a date inside the pairing,
     # items for material aid…) are checked with the fields, in one round.
     instance = ActivityLog(pairing=pairing, author=request.user)

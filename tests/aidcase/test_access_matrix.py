@@ -18,7 +18,6 @@ A route without an entry in MATRIX fails `test_every_route_has_an_entry_and_ever
 with who may open it, and, when its URL names an object, what the object is (TARGETS).
 """
 
-import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Model
 from django.test import Client, override_settings
 
@@ -36,11 +34,9 @@ from tests.access import (
     PUBLIC,
     Side,
     World,
-    build_world,
     fingerprint,
     leaks,
     matrix_gaps,
-    media_root,
     routes,
     shown_text,
     unmasked,
@@ -162,8 +158,10 @@ MATRIX: dict[str, Entry] = {
     "logout": Entry(allow(*ROLES, get=POST_ONLY)),
     "set_language": Entry(allow(*ROLES)),
     "questionnaire_answer": Entry(allow(*ROLES), target="questionnaire link", bearer=True),
+    "questionnaire_thanks": Entry(allow(*ROLES, post=405)),
     "home": Entry(allow(*ROLES)),
     "password_change": Entry(allow(*ROLES)),
+    "session_alive": Entry(allow(*ROLES, post=405)),
     # Dashboards
     "dashboard": Entry(allow(*MANAGERS), content=True, views=FOREIGN_FILTERS),
     "pairing_cap": Entry(allow(OFFICE, get=POST_ONLY)),
@@ -332,42 +330,8 @@ SCANS = [
 
 
 # ---------------------------------------------------------------------------------------
-# The world, built once for the module; each test runs in a savepoint rolled back after it
-
-
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker, tmp_path_factory):
-    media = media_root(tmp_path_factory.mktemp("access"))
-    overrides = override_settings(
-        MEDIA_ROOT=media,
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-    )
-    overrides.enable()
-    # Hundreds of refusals are the point here: their warnings would only slow the module.
-    request_log = logging.getLogger("django.request")
-    level = request_log.level
-    request_log.setLevel(logging.ERROR)
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            built = build_world(media=media)
-            for role in ROLES:
-                client = Client()
-                client.force_login(built.actor(role))
-                built.sessions[role] = client.cookies[settings.SESSION_COOKIE_NAME].value
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            request_log.setLevel(level)
-            overrides.disable()
-            raise
-    yield built
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
-    request_log.setLevel(level)
-    overrides.disable()
+# The world (the `world` fixture of tests/aidcase/conftest.py), built once for the module;
+# each test runs in a savepoint rolled back after it
 
 
 def client_of(world: World, role: str) -> Client:

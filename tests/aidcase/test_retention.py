@@ -991,7 +991,7 @@ def test_files_elsewhere_under_media_are_never_touched(media):
         write(media / "stray.jpg", mtime=OLD),
         write(media / "static" / "photos" / "old.jpg", mtime=OLD),
     ]
-    assert steps() == [0, 0, 0, 0, 0, 0]
+    assert steps() == [0, 0, 0, 0, 0, 0, 0]
     assert [path.is_file() for path in others] == [True, True, True]
 
 
@@ -1040,6 +1040,7 @@ def test_the_command_names_each_step_with_its_count_and_a_second_run_finds_nothi
         "删除过期的考核表压缩包：1",
         "删除过期未确认的导入文件：1",
         "删除没有记录指向的照片和压缩包文件：2",
+        "删除一天前的表单提交记录和无人取回的暂存表单：0",
         f"{today()} 的保存期限处理已完成。",
     ]
     assert files_under(media) == [
@@ -1050,7 +1051,7 @@ def test_the_command_names_each_step_with_its_count_and_a_second_run_finds_nothi
     ]
     # and a second run on the same day finds nothing to do
     second = run()
-    assert [line.rsplit("：", 1)[1] for line in second[:6]] == ["0"] * 6
+    assert [line.rsplit("：", 1)[1] for line in second[:7]] == ["0"] * 7
     assert everything["other"].is_file()
 
 
@@ -1059,8 +1060,8 @@ def test_a_dry_run_counts_and_changes_nothing(everything, media):
     counts, files = row_counts(), files_under(media)
     archived = Student.objects.filter(archived_at__isnull=False).count()
     lines = run("--dry-run")
-    assert [line.rsplit("：", 1)[1] for line in lines[:6]] == ["1", "3", "1", "1", "1", "2"]
-    assert "试运行" in lines[6]
+    assert [line.rsplit("：", 1)[1] for line in lines[:7]] == ["1", "3", "1", "1", "1", "2", "0"]
+    assert "试运行" in lines[7]
     assert row_counts() == counts
     assert files_under(media) == files
     assert Student.objects.filter(archived_at__isnull=False).count() == archived

@@ -12,7 +12,13 @@ from django.http import HttpRequest
 from django.test import Client
 from django.utils import timezone
 
-from aidcase.demo import GRADES, demo_seed
+from aidcase.demo import (
+    GRADES,
+    MAX_SCHOOLS,
+    _previous_categories,
+    _school_name,
+    demo_seed,
+)
 from assessment.models import Score
 from assessment.services import assessment_json
 from pairing.models import Pairing, category_identified
@@ -362,8 +368,8 @@ def test_data_keeps_the_rules_whatever_the_day(day):
 @pytest.mark.parametrize(
     ("args", "problem"),
     [
-        (("--schools", "0"), "学校数量应在 1 到 50 之间"),
-        (("--schools", "51"), "学校数量应在 1 到 50 之间"),
+        (("--schools", "0"), "学校数量应在 1 到 200 之间"),
+        (("--schools", "201"), "学校数量应在 1 到 200 之间"),
         (("--students-per-school", "5"), "每校学生人数应在 10 到 5000 之间"),
         (("--students-per-school", "5001"), "每校学生人数应在 10 到 5000 之间"),
         (("--password", ""), "密码不能为空"),
@@ -378,6 +384,52 @@ def test_bad_arguments_are_refused_and_nothing_is_written(args, problem):
 
     # then
     assert set(rows_written().values()) == {0}
+
+
+def test_a_whole_county_of_schools_may_be_asked_for_with_distinct_names():
+    # A county has ~150 schools: up to MAX_SCHOOLS each gets a name of its own.
+    names = [_school_name(index) for index in range(MAX_SCHOOLS)]
+    assert MAX_SCHOOLS >= 200
+    assert len(set(names)) == len(names)
+    assert names[0] == "示范县平寨镇中学"
+    assert names[25] == "示范县平寨镇第二中学"
+
+
+class _AlwaysTaken:
+    """A random source whose every draw takes the rare branch (and the first option)."""
+
+    def random(self) -> float:
+        return 0.0
+
+    def choice(self, options):
+        return options[0]
+
+    def choices(self, options, weights):
+        return [options[0]]
+
+
+def test_a_student_in_all_four_categories_had_none_more_last_semester():
+    # given a student identified in every category this semester
+    every = [c.value for c in Category]
+    # when last semester's categories are drawn, taking the "identified only since" and the
+    # "left a category since" branches
+    previous = _previous_categories(_AlwaysTaken(), every)
+    # then there is no category left that the student could have left: nothing is added
+    assert previous == every[1:]
+
+
+def test_a_seed_with_a_student_in_all_four_categories_is_generated():
+    # given a seed whose only school has a returning student in all four categories (seed 744
+    # at 60 students, whichever term the day falls in), who once stopped the run (IndexError)
+    demo_seed(schools=1, students_per_school=60, seed=744, password=PASSWORD)
+
+    # then the run completed, with that student
+    counts = Counter(
+        Identification.objects.filter(semester__code=semester_code_for(today())).values_list(
+            "student", flat=True
+        )
+    )
+    assert max(counts.values()) == len(Category)
 
 
 def test_a_second_run_is_refused_and_writes_nothing(demo_output):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import Resolver404, resolve
 
 from students.fields import generate_key
@@ -158,3 +159,15 @@ def test_no_external_urls_in_templates(template):
     text = (ROOT / "templates" / template).read_text()
     assert "http://" not in text
     assert "https://" not in text
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "0", "-5", "三十"])
+def test_a_retention_period_that_is_not_a_day_count_is_refused_in_chinese(value):
+    from aidcase.settings import env_days
+
+    os.environ["AIDCASE_TEST_DAYS"] = value
+    try:
+        with pytest.raises(ImproperlyConfigured, match="应为天数"):
+            env_days("AIDCASE_TEST_DAYS", 30)
+    finally:
+        del os.environ["AIDCASE_TEST_DAYS"]

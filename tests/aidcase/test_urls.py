@@ -9,7 +9,7 @@ from tests.access import PUBLIC, routes
 
 
 def concrete(pattern: str) -> str:
-    return "/" + re.sub(r"<str:\w+>", "x", re.sub(r"<int:\w+>", "1", pattern))
+    return "/" + re.sub(r"<str:\w+>", "x", re.sub(r"<(?:int|id):\w+>", "1", pattern))
 
 
 ROUTES = sorted({(name, concrete(path)) for name, path in routes() if name not in PUBLIC})

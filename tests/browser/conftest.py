@@ -3,8 +3,10 @@ downloaded browser) on a 390×844 phone screen in Chinese."""
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
+from PIL import Image
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -40,3 +42,17 @@ def browser_context_args(browser_context_args):
         "is_mobile": True,
         "has_touch": True,
     }
+
+
+@pytest.fixture
+def media(settings, tmp_path) -> Path:
+    # The live server runs in this process, so it stores uploads here.
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def photo(tmp_path) -> Path:
+    path = tmp_path / "家访.jpg"
+    Image.new("RGB", (1200, 900), (90, 140, 200)).save(path, "JPEG")
+    return path

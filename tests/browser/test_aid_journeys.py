@@ -4,11 +4,9 @@ page."""
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from PIL import Image
 from playwright.sync_api import Page, expect
 
 from pairing.models import Pairing
@@ -43,20 +41,6 @@ def require_this_week_owed(semester, pairing: Pairing) -> None:
     days = sum(1 for n in range(7) if first <= monday + dt.timedelta(days=n) <= last)
     if days < 4:
         pytest.skip(f"the week of {monday} is not a teaching week of the pairing ({days} days)")
-
-
-@pytest.fixture
-def photo(tmp_path) -> Path:
-    path = tmp_path / "家访.jpg"
-    Image.new("RGB", (1200, 900), (90, 140, 200)).save(path, "JPEG")
-    return path
-
-
-@pytest.fixture
-def media(settings, tmp_path) -> Path:
-    # The live server runs in this process, so it stores uploads here.
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 # Whether the element is what a tap on its centre reaches (not under the bottom bar).

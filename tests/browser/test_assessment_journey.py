@@ -42,12 +42,6 @@ def worker():
     thread.join(timeout=10)
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
 def test_the_principal_approves_and_downloads_the_sheets(
     page: Page, live_server, school, setting, worker, media
 ):

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.utils import translation
 
 from aidcase.imports import import_file
-from aidcase.spreadsheets import read_table, workbook_bytes
+from aidcase.spreadsheets import parse, read_table, workbook_bytes
 from pairing.models import Pairing
 from pairing.resources import PairingsSheet
 from students.models import Category, Identification, Role
@@ -265,8 +265,8 @@ def test_a_plan_takes_as_many_queries_for_fifty_rows_as_for_five(
 
     def plan(count: int):
         rows = [("T001", f"G{n:03d}", "留守", START) for n in range(count)]
-        table = read_table(io.BytesIO(xlsx(rows)), name="x.xlsx")
-        return sheet.plan(table, school=school, semester=None, by=None)
+        parsed = parse(read_table(io.BytesIO(xlsx(rows)), name="x.xlsx"), sheet.columns)
+        return sheet.plan(parsed, school=school, semester=None, by=None)
 
     # when planning 5 rows and 50, then the number of queries is the same
     with django_assert_num_queries(5):

@@ -49,6 +49,46 @@ def test_semester_update_refuses_end_before_start(school):
     assert semester.start == dt.date(2024, 9, 1)
 
 
+def test_semester_update_refuses_dates_past_the_school_year_and_saves_nothing(school):
+    semester = services.semester_create(school=school, code="2024-2025-1")
+    with pytest.raises(ValidationError) as error:
+        services.semester_update(
+            semester=semester, start=dt.date(2024, 9, 1), end=dt.date(9999, 12, 31)
+        )
+    assert error.value.message_dict == {
+        "end": ["学期 2024-2025-1 的日期应在 2024-08-01 至 2025-08-31 之间"]
+    }
+    assert Semester.objects.values_list("start", "end").get() == (
+        dt.date(2024, 9, 1),
+        dt.date(2025, 1, 31),
+    )
+
+
+def test_semester_create_refuses_dates_past_the_school_year_and_saves_nothing(school):
+    with pytest.raises(ValidationError) as error:
+        services.semester_create(
+            school=school, code="2024-2025-2", start=dt.date(1, 1, 1), end=dt.date(2025, 7, 1)
+        )
+    assert "start" in error.value.message_dict
+    assert not Semester.objects.exists()
+
+
+def test_default_dates_make_room_for_the_other_terms_dates(school):
+    # given the office ended term 1 on 14 Feb and started next year's term 1 on 20 Aug
+    services.semester_create(
+        school=school, code="2024-2025-1", start=dt.date(2024, 9, 1), end=dt.date(2025, 2, 14)
+    )
+    services.semester_create(
+        school=school, code="2025-2026-2", start=dt.date(2026, 1, 20), end=dt.date(2026, 7, 10)
+    )
+    # when an import names the semesters beside them, which get default dates
+    spring = services.semester_get_or_create(school=school, code="2024-2025-2")
+    autumn = services.semester_get_or_create(school=school, code="2025-2026-1")
+    # then term 2 starts the day after term 1 ends, and term 1 ends the day before term 2
+    assert (spring.start, spring.end) == (dt.date(2025, 2, 15), dt.date(2025, 7, 31))
+    assert (autumn.start, autumn.end) == (dt.date(2025, 9, 1), dt.date(2026, 1, 19))
+
+
 def test_identification_is_proposed_then_approved(school, semester):
     office = factories.make_user("office", school=school)
     student = factories.StudentFactory(school=school)

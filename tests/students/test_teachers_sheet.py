@@ -280,10 +280,10 @@ def test_a_plan_takes_as_many_queries_for_fifty_rows_as_for_five(school, django_
         return [(f"T{n:03d}", f"老师{n}", "", "数学", "是", f"{n}班") for n in range(count)]
 
     def plan(count: int):
-        from aidcase.spreadsheets import read_table
+        from aidcase.spreadsheets import parse, read_table
 
         table = read_table(io.BytesIO(xlsx(rows(count))), name="x.xlsx")
-        return sheet.plan(table, school=school, semester=None, by=None)
+        return sheet.plan(parse(table, sheet.columns), school=school, semester=None, by=None)
 
     # when planning 5 rows and 50 rows, then the count is the same
     with django_assert_num_queries(3):

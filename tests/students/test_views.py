@@ -603,6 +603,57 @@ def test_semester_end_before_start_is_refused(alice, semester):
     assert (semester.start, semester.end) == before
 
 
+@pytest.mark.parametrize(
+    ("start", "end", "field"),
+    [("2030-09-01", "9999-12-31", "end"), ("0001-01-01", "2031-01-31", "start")],
+)
+def test_semester_created_outside_its_school_year_is_refused_beside_the_field(
+    alice, start, end, field
+):
+    # when alice adds a semester that would end in year 9999 (or start in year 1)
+    response = login(alice).post("/semesters/", {"code": "2030-2031-1", "start": start, "end": end})
+    # then the page says which dates the semester may have, beside the field, and keeps
+    # what she typed; nothing is saved
+    assert response.status_code == 200
+    assert "学期 2030-2031-1 的日期应在 2030-08-01 至 2031-08-31 之间" in field_errors(
+        response, field
+    )
+    assert f'value="{end}"' in text(response)
+    assert not Semester.objects.exists()
+
+
+def test_semester_edited_past_its_school_year_is_refused_beside_the_field(alice, semester):
+    before = (semester.start, semester.end)
+    year = int(semester.code[:4])
+    response = login(alice).post(
+        f"/semesters/{semester.pk}/edit/",
+        {"start": semester.start.isoformat(), "end": "9999-12-31"},
+    )
+    assert response.status_code == 200
+    assert f"学期 {semester.code} 的日期应在 {year}-08-01 至 {year + 1}-08-31 之间" in field_errors(
+        response, "end"
+    )
+    semester.refresh_from_db()
+    assert (semester.start, semester.end) == before
+
+
+def test_term_1_edited_into_term_2_is_refused_beside_the_field(alice, school):
+    # given both terms of 2030-2031 with their default dates
+    term1 = factories.SemesterFactory(school=school, code="2030-2031-1")
+    factories.SemesterFactory(school=school, code="2030-2031-2")
+    # when alice moves term 1's end past the start of term 2
+    response = login(alice).post(
+        f"/semesters/{term1.pk}/edit/", {"start": "2030-09-01", "end": "2031-02-20"}
+    )
+    # then it is refused beside the end, naming term 2's start
+    assert response.status_code == 200
+    assert "第一学期应在第二学期（2030-2031-2）开学日期 2031-02-01 之前结束" in field_errors(
+        response, "end"
+    )
+    term1.refresh_from_db()
+    assert term1.end == dt.date(2031, 1, 31)
+
+
 def test_outsider_cannot_change_semester_dates(charlie, semester):
     before = (semester.start, semester.end)
     response = login(charlie).post(

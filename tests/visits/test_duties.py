@@ -598,3 +598,117 @@ def test_default_rules_match_the_design_table():
     assert ("struggling", "exam_guidance", Period.EXAM, 1) in table
     assert ("problem", "progress_review", Period.MONTH, 1) in table
     assert {r.category for r in DEFAULT_RULES} == {"left_behind", "poor", "struggling", "problem"}
+
+
+def test_a_log_sent_twice_does_not_count_twice():
+    # given twice-weekly tutoring, and one session stored twice on one day (a double tap)
+    once_twice = evaluate(
+        TWICE_WEEKLY,
+        calendar=TERM1,
+        span=SINCE_SEPT,
+        logs=logs("tutoring", "2025-09-02", "2025-09-02"),
+        today=d("2025-09-10"),
+    )
+    on_two_days = evaluate(
+        TWICE_WEEKLY,
+        calendar=TERM1,
+        span=SINCE_SEPT,
+        logs=logs("tutoring", "2025-09-02", "2025-09-04"),
+        today=d("2025-09-10"),
+    )
+    # then the week counts one session and is missed; two days meet it
+    assert (once_twice.met, once_twice.missed) == (0, 1)
+    assert (on_two_days.met, on_two_days.missed) == (1, 0)
+
+
+# The first and last days a date can hold: a row written by hand may hold them, and the
+# evaluators answer for them instead of raising OverflowError.
+FIRST_DAYS = Calendar(
+    start=dt.date.min,  # 1 Jan of year 1, a Monday
+    end=d("0001-02-28"),
+    holidays=frozenset({dt.date.min}),
+    exams=(dt.date.min, d("0001-01-10")),
+)
+LAST_DAYS = Calendar(
+    start=d("9999-11-01"),
+    end=dt.date.max,  # 31 Dec 9999, a Friday: its week runs past the last date
+    holidays=frozenset({d("9999-12-27")}),
+    exams=(d("9999-12-25"), dt.date.max),
+    year_start=d("9999-08-01"),
+    year_end=dt.date.max,
+)
+CATEGORIES = sorted({rule.category for rule in DEFAULT_RULES})
+
+
+@pytest.mark.parametrize(
+    ("calendar", "today"),
+    [
+        (FIRST_DAYS, dt.date.min),
+        (FIRST_DAYS, d("0001-03-01")),
+        (LAST_DAYS, dt.date.max),
+        (LAST_DAYS, d("9999-12-15")),
+    ],
+    ids=["first-day", "after-the-first-days", "last-day", "before-the-last-day"],
+)
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_the_first_and_last_dates_are_evaluated_without_overflow(calendar, today, category):
+    # given a pairing active from the calendar's first to its last day, with talks logged
+    span = Span(calendar.start, calendar.end)
+    records = [Log(calendar.start, "talk"), Log(calendar.end, "talk")]
+    # when its duties are evaluated
+    result = evaluate_pairing(
+        DEFAULT_RULES, category=category, calendar=calendar, span=span, logs=records, today=today
+    )
+    # then every rule of the category has a status
+    assert len(result.statuses) == sum(1 for r in DEFAULT_RULES if r.category == category)
+
+
+def test_periods_at_the_last_dates_end_on_the_last_date():
+    span = Span(LAST_DAYS.start)
+    assert owed_periods(Period.MONTH, calendar=LAST_DAYS, span=span)[-1] == Window(
+        d("9999-12-01"), dt.date.max
+    )
+    # the week of 27 Dec is a holiday week; the one before is the last owed
+    assert owed_periods(Period.WEEK, calendar=LAST_DAYS, span=span)[-1] == Window(
+        d("9999-12-20"), d("9999-12-26")
+    )
+    assert owed_periods(Period.EXAM, calendar=LAST_DAYS, span=span) == (
+        Window(d("9999-12-11"), dt.date.max),
+        Window(d("9999-12-26"), dt.date.max),
+    )
+
+
+def test_an_exam_on_the_first_date_has_its_window_from_that_date():
+    span = Span(dt.date.min)
+    assert owed_periods(Period.EXAM, calendar=FIRST_DAYS, span=span) == (
+        Window(dt.date.min, d("0001-01-15")),
+        Window(d("0001-01-02"), d("0001-01-24")),
+    )
+
+
+def test_at_the_last_date_the_last_week_is_overdue_after_a_missed_one():
+    # given a weekly talk of a calendar ending on the last date, nothing logged
+    result = evaluate(
+        WEEKLY_TALK,
+        calendar=Calendar(start=d("9999-12-13"), end=dt.date.max),
+        span=Span(d("9999-12-13")),
+        logs=[],
+        today=dt.date.max,
+    )
+    # then the week that ended before is overdue; the current one is the last week
+    assert result.status is Status.OVERDUE
+    assert result.overdue_since == d("9999-12-27")
+    assert result.window == Window(d("9999-12-27"), dt.date.max)
+
+
+def test_a_pairing_from_the_first_to_the_last_date_owes_what_a_whole_semester_does():
+    for rule in DEFAULT_RULES:
+        forever = evaluate(
+            rule,
+            calendar=EXAMS,
+            span=Span(dt.date.min, dt.date.max),
+            logs=[],
+            today=d("2025-12-01"),
+        )
+        whole = evaluate(rule, calendar=EXAMS, span=SINCE_SEPT, logs=[], today=d("2025-12-01"))
+        assert forever == whole

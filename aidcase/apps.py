@@ -8,7 +8,6 @@ class AidcaseConfig(AppConfig):
     def ready(self) -> None:
         from django.urls import register_converter
 
-        from aidcase import checks  # noqa: F401  (registers the system checks)
         from aidcase.params import IdConverter
 
         # Before any URL conf is read: every id in a path is `<id:pk>`, never `<int:pk>`.

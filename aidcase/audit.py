@@ -2,14 +2,16 @@
 recorded by django-simple-history's signals), and the access log of what people opened."""
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from aidcase.models import AccessLog
 from aidcase.permissions import person_label
-from students.models import School, Student
+
+if TYPE_CHECKING:  # the ground floor logs reads of the apps' records; only the types name them
+    from students.models import School, Student
 
 BATCH = 1000
 # How bulk writes are named in the records' history (change reasons are stored as written).
@@ -60,8 +62,8 @@ def access_record(
     *,
     user: Any,
     action: str,
-    school: School | None = None,
-    student: Student | None = None,
+    school: "School | None" = None,
+    student: "Student | None" = None,
     what: str = "",
 ) -> AccessLog:
     """Notes that `user` opened something: a student's record, an export, a PDF, a download.

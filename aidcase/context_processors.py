@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from aidcase.permissions import profile_of
-from students.models import Role
+from aidcase.roles import Role
 
 # (url name, label, icon) per role. The phone's bottom bar holds five: with more, the first
 # four and a 更多 menu of the rest.

@@ -12,8 +12,6 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from students.models import School, Student
-
 
 class AccessLog(models.Model):
     class Action(models.TextChoices):
@@ -40,7 +38,7 @@ class AccessLog(models.Model):
     user_label = models.CharField(_("用户"), max_length=80)
     action = models.CharField(_("操作"), max_length=16, choices=Action.choices)
     school = models.ForeignKey(
-        School,
+        "students.School",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -48,7 +46,7 @@ class AccessLog(models.Model):
         verbose_name=_("学校"),
     )
     student = models.ForeignKey(
-        Student,
+        "students.Student",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -71,22 +69,8 @@ class AccessLog(models.Model):
 
     @property
     def student_erased(self) -> bool:
-        """An entry about a student whose records have since been erased (aidcase.retention)."""
+        """An entry about a student whose records have since been erased (governance.retention)."""
         return self.student_id is None and self.action in STUDENT_ACTIONS
-
-
-# The kinds of record an erasure counts, in the order pages list them.
-ERASED_KINDS = {
-    "identifications": _("类别认定"),
-    "pairings": _("结对"),
-    "logs": _("帮扶记录"),
-    "photos": _("家访照片"),
-    "incidents": _("违纪记录"),
-    "scores": _("成绩"),
-    "questionnaires": _("问卷"),
-    "history": _("修改记录"),
-    "sheets": _("考核表中的条目"),
-}
 
 
 # The access-log actions that are about one student.
@@ -98,50 +82,6 @@ STUDENT_ACTIONS = frozenset(
         AccessLog.Action.HISTORY_VIEW,
     }
 )
-
-
-class Erasure(models.Model):
-    """A student's records deleted on a justified request (a guardian's, a court's…). What
-    stays is who deleted, when, why and how many records went, under a reference to give the
-    requester: never who the student was."""
-
-    at = models.DateTimeField(_("时间"), default=timezone.now)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-        verbose_name=_("操作人"),
-    )
-    user_label = models.CharField(_("操作人"), max_length=80)
-    school = models.ForeignKey(
-        School,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-        verbose_name=_("学校"),
-    )
-    reference = models.CharField(_("删除编号"), max_length=20, unique=True)
-    reason = models.TextField(_("删除依据"))
-    counts = models.JSONField(_("删除的记录"), default=dict)
-
-    class Meta:
-        ordering: ClassVar = ["-at", "-pk"]
-        verbose_name = _("删除记录")
-        verbose_name_plural = _("删除记录")
-        indexes: ClassVar = [models.Index(fields=["school", "-at"])]
-
-    def __str__(self) -> str:
-        return self.reference
-
-    @property
-    def summary(self) -> list[tuple[str, int]]:
-        """The kinds of record deleted, with how many of each (none left out as zero)."""
-        return [
-            (str(label), self.counts[kind])
-            for kind, label in ERASED_KINDS.items()
-            if self.counts.get(kind)
-        ]
 
 
 class FormSubmission(models.Model):

@@ -6,27 +6,30 @@ only answers "what is this user" and "may this kind of user open this kind of pa
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django_htmx.middleware import HtmxDetails
 
-from students.models import County, Profile, Role, School
+from aidcase.roles import Role
+
+if TYPE_CHECKING:  # the ground floor reads a user's profile; only the types name its app
+    from students.models import County, Profile, School
 
 SCHOOL_ROLES = (Role.TEACHER, Role.OFFICE, Role.PRINCIPAL)
 SCHOOL_MANAGERS = (Role.OFFICE, Role.PRINCIPAL)
 
 
-def profile_of(user: Any) -> Profile | None:
+def profile_of(user: Any) -> "Profile | None":
     if not getattr(user, "is_authenticated", False):
         return None
     try:
         return user.profile
-    except Profile.DoesNotExist:
+    except ObjectDoesNotExist:
         return None
 
 
@@ -64,14 +67,14 @@ class AuthedRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def request_profile(request: HttpRequest) -> Profile:
+def request_profile(request: HttpRequest) -> "Profile":
     profile = profile_of(request.user)
     if profile is None:
         raise PermissionDenied
     return profile
 
 
-def request_school(request: HttpRequest) -> School:
+def request_school(request: HttpRequest) -> "School":
     """The school of a logged-in school user; anyone else is refused."""
     school = request_profile(request).school
     if school is None:
@@ -79,7 +82,7 @@ def request_school(request: HttpRequest) -> School:
     return school
 
 
-def request_county(request: HttpRequest) -> County:
+def request_county(request: HttpRequest) -> "County":
     county = request_profile(request).county
     if county is None:
         raise PermissionDenied

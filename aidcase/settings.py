@@ -103,6 +103,11 @@ INSTALLED_APPS = [
     "pairing",
     "visits",
     "assessment",
+    "dashboards",
+    "ledgers",
+    "imports",
+    "governance",
+    "demo",
     "aidcase.apps.AidcaseConfig",
 ]
 
@@ -302,7 +307,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_EMAIL_FROM", "AidCase <noreply@local
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
-# Encrypts backups (aidcase.backup). Not derived from SECRET_KEY and never written to the
+# Encrypts backups (governance.backup). Not derived from SECRET_KEY and never written to the
 # database or into a backup: whoever holds a backup file without it reads nothing.
 BACKUP_KEY = os.environ.get("AIDCASE_BACKUP_KEY", "")
 

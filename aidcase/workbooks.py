@@ -33,6 +33,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+# The content type of an .xlsx file, for every download of one.
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Excel keeps at most this many characters in a cell.
 MAX_CELL_CHARACTERS = 32_767
 # XML 1.0, the .xlsx format's, has no place for the C0 controls other than tab, line feed and

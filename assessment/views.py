@@ -27,6 +27,7 @@ from aidcase.permissions import (
     role_of,
     role_required,
 )
+from aidcase.workbooks import XLSX
 from assessment import reports, rules, scoring, services, tasks
 from assessment.forms import AssessmentRuleForm, CommentForm, ReasonForm
 from assessment.models import (
@@ -45,8 +46,6 @@ from assessment.selectors import (
 )
 from students.models import CATEGORY_SHORT_LABELS, Category, Role, Semester
 from students.selectors import current_semester, semester_get_for_user, semesters_of
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _semester_of(request: AuthedRequest) -> Semester | None:

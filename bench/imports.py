@@ -282,7 +282,7 @@ def clear(school: Any) -> None:
 
 
 def import_once(data: bytes, school: Any, *, expect: dict[str, int]) -> None:
-    from aidcase.imports import import_file
+    from imports.services import import_file
 
     plan, _result = import_file(
         kind="students",

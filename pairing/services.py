@@ -1,15 +1,17 @@
 """Writes for pairings."""
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
 from aidcase.permissions import is_office, school_id_of
 from pairing.models import Pairing
 from students.models import School, Student
+from students.signals import student_left
 
 
 @transaction.atomic
@@ -53,6 +55,33 @@ def pairing_end(*, pairing: Pairing, end: dt.date, reason: str, by: Any) -> Pair
     pairing.full_clean()
     pairing.save()
     return pairing
+
+
+# How a student's leaving ends their pairings (a student who drops out keeps them open: the
+# school may still reach the child).
+END_REASONS_OF_LEAVERS = {
+    Student.Status.GRADUATED: Pairing.EndReason.GRADUATED,
+    Student.Status.TRANSFERRED: Pairing.EndReason.TRANSFERRED,
+}
+
+
+@receiver(student_left, dispatch_uid="pairing.services.pairings_end_for_leaver")
+def pairings_end_for_leaver(*, student: Student, by: Any, **kwargs: Any) -> None:
+    """A graduated or transferred student's open pairings end on the day they left, inside
+    the student's save; a leaving day before a pairing's start refuses that save."""
+    reason = END_REASONS_OF_LEAVERS.get(Student.Status(student.status))
+    if reason is None:
+        return
+    left_on = cast(dt.date, student.left_on)
+    for pairing in Pairing.objects.filter(student=student, end__isnull=True).order_by("pk"):
+        if pairing.start > left_on:
+            raise ValidationError(
+                {
+                    "left_on": _("离校日期早于该生一个结对的开始日期（%(start)s）")
+                    % {"start": pairing.start.isoformat()}
+                }
+            )
+        pairing_end(pairing=pairing, end=left_on, reason=reason, by=by)
 
 
 @transaction.atomic

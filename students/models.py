@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from aidcase.roles import Role
 from students import idcard
 from students.fields import EncryptedIdNumberField
 
@@ -305,13 +306,6 @@ class SchoolClass(models.Model):
             raise ValidationError(errors)
 
 
-class Role(models.TextChoices):
-    TEACHER = "teacher", _("帮扶教师")
-    OFFICE = "office", _("学校资助办")
-    PRINCIPAL = "principal", _("校长")
-    COUNTY = "county", _("县教育局")
-
-
 class Profile(models.Model):
     """Who a user is in AidCase: their role and the school (or county) they belong to.
 
@@ -383,7 +377,7 @@ class Student(models.Model):
         DROPPED_OUT = "dropped_out", _("辍学")
 
     # The students who have left the school for good: their records are archived a set time
-    # after they leave (aidcase.retention) and may then be erased on a justified request.
+    # after they leave (governance.retention) and may then be erased on a justified request.
     LEFT = (Status.GRADUATED, Status.TRANSFERRED)
 
     school = models.ForeignKey(

@@ -10,7 +10,6 @@ from django.http import Http404
 from django.utils import timezone
 
 from aidcase.permissions import profile_of
-from pairing.models import Pairing
 from students import idcard
 from students.fields import lookup_hash
 from students.models import (
@@ -264,8 +263,12 @@ def identified_and_paired(
     """Rows of `group_by` values followed by the students identified and, of those, the ones
     with a pairing open on the day in the identified category: the coverage counts of the
     school and county dashboards, in one query."""
-    open_pairing = Pairing.objects.filter(
-        pairing_active_on(on or today()), student=OuterRef("student"), category=OuterRef("category")
+    # Through the student's pairings (one filter, so one pairing meets every condition): the
+    # pairing app sits above this one.
+    open_pairing = Student.objects.filter(
+        pairing_active_on(on or today(), prefix="pairings__"),
+        pk=OuterRef("student"),
+        pairings__category=OuterRef("category"),
     )
     return (
         identifications.values_list(*group_by)

@@ -3,7 +3,7 @@
 import datetime as dt
 import re
 import secrets
-from typing import Any, cast
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -12,8 +12,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aidcase.security import sessions_end_for
-from pairing.models import Pairing
-from pairing.services import pairing_end
 from students.models import (
     Category,
     Cohort,
@@ -30,6 +28,7 @@ from students.models import (
     semester_default_dates,
     validate_semester_code,
 )
+from students.signals import student_left
 
 
 @transaction.atomic
@@ -139,13 +138,6 @@ def school_class_save(
     return school_class
 
 
-# How a student's leaving ends their pairings.
-PAIRING_END_REASONS = {
-    Student.Status.GRADUATED: Pairing.EndReason.GRADUATED,
-    Student.Status.TRANSFERRED: Pairing.EndReason.TRANSFERRED,
-}
-
-
 @transaction.atomic
 def student_save(*, student: Student, entry_year: int, by: Any) -> Student:
     """Validates and saves a student record (new or changed), in the cohort of its entry
@@ -153,8 +145,8 @@ def student_save(*, student: Student, entry_year: int, by: Any) -> Student:
 
     A student who leaves (graduated, transferred, dropped out) gets the day they left, today
     unless given; a graduated or transferred student's open pairings end on that day, so that
-    no duties come due for a child who is gone. A student back at school (在读, 休学) has no
-    such day and leaves the archive."""
+    no duties come due for a child who is gone (the pairing app does it on `student_left`). A
+    student back at school (在读, 休学) has no such day and leaves the archive."""
     student.cohort = cohort_get_or_create(school=student.school, entry_year=entry_year)
     student.left_on = leaving_day(student.status, student.left_on)
     if not student.has_left:
@@ -162,22 +154,8 @@ def student_save(*, student: Student, entry_year: int, by: Any) -> Student:
     student.full_clean()
     student.save()
     if student.has_left:
-        _end_pairings_of_leaver(student=student, by=by)
+        student_left.send(sender=Student, student=student, by=by)
     return student
-
-
-def _end_pairings_of_leaver(*, student: Student, by: Any) -> None:
-    left_on = cast(dt.date, student.left_on)
-    reason = PAIRING_END_REASONS[Student.Status(student.status)]
-    for pairing in Pairing.objects.filter(student=student, end__isnull=True).order_by("pk"):
-        if pairing.start > left_on:
-            raise ValidationError(
-                {
-                    "left_on": _("离校日期早于该生一个结对的开始日期（%(start)s）")
-                    % {"start": pairing.start.isoformat()}
-                }
-            )
-        pairing_end(pairing=pairing, end=left_on, reason=reason, by=by)
 
 
 @transaction.atomic

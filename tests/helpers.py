@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any
 
 from django.contrib.messages import get_messages
@@ -67,3 +68,23 @@ def table_row(response: Any, marker: str) -> list[str]:
             cells = re.findall(r'<td class="num">(.*?)</td>', row, re.S)
             return [re.sub(r"<[^>]+>", "", cell).strip() for cell in cells]
     raise AssertionError(f"no row contains {marker!r}")
+
+
+def template_files() -> dict[str, Path]:
+    """Every template of the project by its name: the shell's (templates/) and each app's
+    (<app>/templates/), never a third-party package's."""
+    from django.apps import apps
+    from django.conf import settings
+
+    root = Path(settings.BASE_DIR)
+    folders = [Path(d) for d in settings.TEMPLATES[0]["DIRS"]]
+    folders += [
+        Path(config.path) / "templates"
+        for config in apps.get_app_configs()
+        if Path(config.path).parent == root
+    ]
+    found: dict[str, Path] = {}
+    for folder in folders:
+        for path in sorted(folder.rglob("*.html")) if folder.is_dir() else []:
+            found.setdefault(str(path.relative_to(folder)), path)
+    return found

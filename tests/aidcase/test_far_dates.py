@@ -14,7 +14,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from aidcase.selectors import county_rollup
+from dashboards.selectors import county_rollup
 from pairing.models import Pairing
 from students.models import Category, Role, Semester
 from tests import factories

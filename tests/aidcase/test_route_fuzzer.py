@@ -733,7 +733,7 @@ def test_discovery_finds_the_parameters_branches_and_form_fields(world):
     audit = discovered("audit_home", "audit/", "office", "get")
     assert {("GET", "view"), ("GET", "before"), ("GET", "kind")} <= set(audit.params)
     assert audit.params[("GET", "action")] == ((("GET", "view"), "access"),)
-    assert audit.readers[("GET", "before")].startswith("view aidcase/audit_views.py:")
+    assert audit.readers[("GET", "before")].startswith("view governance/views.py:")
 
     calendar = discovered("school_calendar", "calendar/", "office", "post")
     assert calendar.readers[("POST", "action")].startswith("view visits/office_views.py:")

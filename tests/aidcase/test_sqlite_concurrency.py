@@ -60,11 +60,11 @@ PAUSED_IMPORT = """
 import os, sys, time
 from pathlib import Path
 from django.core.management import call_command
-import aidcase.imports
+import imports.services
 from aidcase.spreadsheets import Table
 
 reading, go = Path(os.environ["IMPORT_READING"]), Path(os.environ["IMPORT_GO"])
-read_table = aidcase.imports.read_table
+read_table = imports.services.read_table
 
 def paused(rows):
     for index, row in enumerate(rows):
@@ -81,7 +81,7 @@ def read_paused(file, *, name=""):
     table = read_table(file, name=name)
     return Table(headers=table.headers, rows=paused(table.rows))
 
-aidcase.imports.read_table = read_paused
+imports.services.read_table = read_paused
 call_command(
     "import_xlsx", "students", os.environ["IMPORT_FILE"], "--school", os.environ["IMPORT_SCHOOL"],
     "--semester", os.environ["IMPORT_SEMESTER"],

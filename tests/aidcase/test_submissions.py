@@ -22,7 +22,7 @@ from students.models import Category, Identification, Role
 from students.selectors import today
 from tests import factories
 from tests.conftest import login
-from tests.helpers import messages_of, text
+from tests.helpers import messages_of, template_files, text
 from visits.models import ActivityLog, Incident, Kind, VisitPhoto
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -195,8 +195,7 @@ def test_every_form_that_writes_carries_a_key():
     # Login, password and language forms are never replayed (aidcase.submissions).
     exempt = {"registration/login.html", "registration/password_change.html", "base.html"}
     missing = []
-    for path in sorted((ROOT / "templates").rglob("*.html")):
-        name = str(path.relative_to(ROOT / "templates"))
+    for name, path in template_files().items():
         if name in exempt:
             continue
         for form in re.findall(r"<form[^>]*>.*?</form>", path.read_text(), re.S):

@@ -18,7 +18,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from aidcase.imports import SHEETS, sheet_for
 from aidcase.workbooks import (
     MAX_CELL_CHARACTERS,
     row_append,
@@ -28,6 +27,7 @@ from aidcase.workbooks import (
 )
 from assessment.models import Score
 from assessment.services import sheets_compute
+from imports.services import SHEETS, sheet_for
 from students.models import Category, Role
 from tests import factories
 from tests.conftest import login

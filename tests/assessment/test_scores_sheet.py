@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from aidcase.imports import import_file
 from aidcase.spreadsheets import parse, read_table, workbook_bytes
 from assessment.models import Score
 from assessment.resources import ScoresSheet
+from imports.services import import_file
 from students.models import Semester
 from tests import factories
 

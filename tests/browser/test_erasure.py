@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from aidcase.models import Erasure
+from governance.models import Erasure
 from pairing.models import Pairing
 from students.models import Role, Student
 from tests import factories

@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
-from aidcase.imports import import_file
 from aidcase.spreadsheets import parse, read_table, workbook_bytes
+from imports.services import import_file
 from pairing.models import Pairing
 from pairing.resources import PairingsSheet
 from students.models import Category, Identification, Role

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from aidcase.selectors import county_rollup
+from dashboards.selectors import county_rollup
 from pairing.models import Pairing
 from students.models import Category, Role
 from students.selectors import (

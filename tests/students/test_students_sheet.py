@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
 
-from aidcase.imports import import_file
 from aidcase.spreadsheets import FileRefused, workbook_bytes
+from imports.services import import_file
 from students.models import Cohort, Identification, SchoolClass, Semester, Student
 from students.resources import StudentsSheet
 from tests import factories

@@ -10,8 +10,8 @@ from django.http import HttpRequest
 from django.test import Client
 from django.utils import translation
 
-from aidcase.imports import import_file
 from aidcase.spreadsheets import workbook_bytes
+from imports.services import import_file
 from students.models import Profile, Role, SchoolClass
 from students.resources import ONE_TIME_PASSWORD_ITERATIONS, TeachersSheet
 from tests import factories

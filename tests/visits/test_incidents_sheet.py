@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from aidcase.imports import import_file
 from aidcase.spreadsheets import parse, read_table, workbook_bytes
+from imports.services import import_file
 from students.models import Role
 from tests import factories
 from tests.helpers import today

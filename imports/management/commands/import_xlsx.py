@@ -1,0 +1,88 @@
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from aidcase.spreadsheets import FileRefused, workbook_bytes
+from imports.services import SHEETS, UnknownKind, import_file, sheet_for
+from students.models import School
+
+
+class Command(BaseCommand):
+    help = _(
+        "导入学生、教师、结对、成绩或违纪事件表格（.xlsx 或 .csv），全部正确才导入；"
+        "或用 --template 生成空白模板。"
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("kind", help="、".join(SHEETS))
+        parser.add_argument("file", nargs="?", help=_("要导入的 .xlsx 或 .csv 文件"))
+        parser.add_argument("--school", help=_("学校代码"))
+        parser.add_argument("--semester", help=_("学期代码，如 2025-2026-1"))
+        parser.add_argument("--dry-run", action="store_true", help=_("只检查，不导入"))
+        parser.add_argument("--template", metavar="OUT.xlsx", help=_("生成空白模板"))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            sheet = sheet_for(options["kind"])
+        except UnknownKind as error:
+            raise CommandError(str(error)) from None
+        if options["template"]:
+            out = Path(options["template"])
+            try:
+                out.write_bytes(
+                    workbook_bytes(title=str(sheet.title), columns=sheet.columns, notes=sheet.notes)
+                )
+            except OSError as error:
+                raise CommandError(
+                    _("无法写入 %(path)s：%(error)s") % {"path": out, "error": error}
+                ) from None
+            self.stdout.write(_("已生成模板：%(path)s") % {"path": out})
+            return
+        if not options["file"]:
+            raise CommandError(_("请指定要导入的文件，或用 --template 生成模板"))
+        if not options["school"]:
+            raise CommandError(_("请用 --school 指定学校代码"))
+        school = School.objects.filter(code=options["school"]).first()
+        if school is None:
+            raise CommandError(_("学校代码 %(code)s 不存在") % {"code": options["school"]})
+        path = Path(options["file"])
+        try:
+            with path.open("rb") as file:
+                plan, _result = import_file(
+                    kind=sheet.kind,
+                    file=file,
+                    name=path.name,
+                    school=school,
+                    semester_code=options["semester"],
+                    dry_run=options["dry_run"],
+                )
+        except OSError as error:
+            raise CommandError(
+                _("无法打开 %(path)s：%(error)s") % {"path": path, "error": error.strerror}
+            ) from None
+        except FileRefused as error:
+            raise CommandError(str(error)) from None
+        except ValidationError as error:
+            raise CommandError(
+                _("学期代码：%(error)s") % {"error": "；".join(error.messages)}
+            ) from None
+        if plan.errors:
+            for problem in plan.errors:
+                self.stderr.write(str(problem))
+            raise CommandError(_("共 %(n)s 处错误，未导入任何数据。") % {"n": len(plan.errors)})
+        self.stdout.write(plan.summary)
+        for created in plan.creates:
+            self.stdout.write(_("将新建 %(what)s") % {"what": created})
+        if options["dry_run"]:
+            self.stdout.write(_("检查通过（--dry-run：未导入）。"))
+        else:
+            self.stdout.write(_("导入完成。"))
+        passwords = _result.get("passwords") if isinstance(_result, dict) else None
+        if passwords:
+            # Shown this once only: the accounts must change them at the first login.
+            self.stdout.write(_("一次性密码（只显示这一次，首次登录时须修改）："))
+            for staff_number, name, password in passwords:
+                self.stdout.write(f"{staff_number}\t{name}\t{password}")

@@ -19,6 +19,16 @@ IMPORT_REASON = "导入表格"
 RULES_REASON = "保存规则"
 COMPUTE_REASON = "计算考核"
 ISSUE_REASON = "发放问卷"
+# An import without a user is one made from the command line (the upload page always has one),
+# which needs no account of the school: its history names the command line instead.
+COMMAND_LINE_IMPORT_REASON = "导入表格（命令行）"
+
+
+def change_reason(reason: str, *, by: Any) -> str:
+    """The history's change reason for a bulk write by `by` (None: a management command)."""
+    if by is None and reason == IMPORT_REASON:
+        return COMMAND_LINE_IMPORT_REASON
+    return reason[:100]
 
 
 def tracked_bulk_create[M: models.Model](
@@ -33,7 +43,7 @@ def tracked_bulk_create[M: models.Model](
         model,
         batch_size=batch_size,
         default_user=by,
-        default_change_reason=reason[:100],
+        default_change_reason=change_reason(reason, by=by),
     )
 
 
@@ -54,7 +64,7 @@ def tracked_bulk_update[M: models.Model](
         list(fields),
         batch_size=batch_size,
         default_user=by,
-        default_change_reason=reason[:100],
+        default_change_reason=change_reason(reason, by=by),
     )
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aidcase.audit import IMPORT_REASON
+from aidcase.audit import IMPORT_REASON, change_reason
 from aidcase.spreadsheets import (
     CellError,
     Column,
@@ -208,7 +208,7 @@ class ScoresSheet:
                 ],
                 update=update,
                 default_user=by,
-                default_change_reason=IMPORT_REASON,
+                default_change_reason=change_reason(IMPORT_REASON, by=by),
             )
         return {"semesters": len(new_codes)}
 

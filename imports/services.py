@@ -19,6 +19,11 @@ SHEETS = {
     "scores": "assessment.resources.ScoresSheet",
     "incidents": "visits.resources.IncidentsSheet",
 }
+# Kinds imported for a whole county rather than a school: from the command line only, so the
+# school's upload pages, which list SHEETS, never offer them.
+COUNTY_SHEETS = {
+    "schools": "students.school_resources.SchoolsSheet",
+}
 
 
 class Sheet(Protocol):
@@ -30,16 +35,53 @@ class Sheet(Protocol):
     def plan(self, parsed: Rows, *, school: School, semester: Semester | None, by: Any) -> Plan: ...
 
 
+class CountySheet(Protocol):
+    kind: str
+    title: Any
+    notes: Any
+    columns: tuple[Column, ...]
+
+    def plan(self, parsed: Rows, *, county_name: str, by: Any) -> Plan: ...
+
+
 class UnknownKind(ValueError):
     pass
 
 
 def sheet_for(kind: str) -> Sheet:
-    if kind not in SHEETS:
+    """A school's kind, or (for the command line's templates and imports) a county's."""
+    path = SHEETS.get(kind) or COUNTY_SHEETS.get(kind)
+    if path is None:
         raise UnknownKind(
-            _("未知的类型“%(kind)s”，可选：%(kinds)s") % {"kind": kind, "kinds": "、".join(SHEETS)}
+            _("未知的类型“%(kind)s”，可选：%(kinds)s")
+            % {"kind": kind, "kinds": "、".join([*SHEETS, *COUNTY_SHEETS])}
         )
-    return import_string(SHEETS[kind])()
+    return import_string(path)()
+
+
+def import_county_file(
+    *,
+    kind: str,
+    file: IO[bytes],
+    name: str = "",
+    county_name: str,
+    by: Any = None,
+    dry_run: bool = False,
+) -> tuple[Plan, Any]:
+    """A county's kind (the list of its schools), all or nothing, as `import_file`. The plan
+    is checked and applied in one transaction: county imports are rare and small, and a row
+    must not pass against schools that change before it is saved."""
+    sheet: CountySheet = import_string(COUNTY_SHEETS[kind])()
+    rows = parse(read_table(file, name=name), sheet.columns)
+    if dry_run:
+        return sheet.plan(rows, county_name=county_name, by=by), None
+    result = None
+    with transaction.atomic():
+        plan = sheet.plan(rows, county_name=county_name, by=by)
+        if not plan.errors and not _unchanged(plan):
+            result = plan.apply()
+    plan.errors.sort(key=lambda error: error.row)
+    return plan, result
 
 
 class _Refused(Exception):

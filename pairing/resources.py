@@ -3,7 +3,7 @@
 import bisect
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -34,8 +34,11 @@ from students.models import (
     School,
     Semester,
     Student,
+    semester_default_dates,
 )
 from students.resources import CATEGORY_NAMES
+from students.selectors import previous_semester_code, semester_code_for, today
+from students.services import semester_get_or_create
 
 KEY_COLUMNS = "工号、学籍号、类别、开始日期"
 # The first name of each category in CATEGORY_NAMES (留守, 贫困, 学困, 问题): cells are written
@@ -44,13 +47,54 @@ CATEGORY_CELLS = {category.value: name for name, category in reversed(CATEGORY_N
 
 # (teacher id, student id, category, start): a pairing's natural key.
 Key = tuple[int, int, str, dt.date]
+# (student id, semester code, category): an identification a pairings file fills in.
+Fill = tuple[int, str, str]
+
+
+class Covering(NamedTuple):
+    """A new row of a pairings file and the semesters its pairing covers."""
+
+    number: int
+    row: dict[str, Any]
+    student_id: int
+    codes: list[str]
+    future: bool  # starts after today: its semester must be identified already
+
+
+def next_semester_code(code: str) -> str:
+    first, second = int(code[:4]), int(code[5:9])
+    if code.endswith("1"):
+        return f"{first}-{second}-2"
+    return f"{first + 1}-{second + 1}-1"
+
+
+def semesters_covered(*, start: dt.date, last: dt.date, starts: dict[str, dt.date]) -> list[str]:
+    """The codes of the semesters a pairing running from `start` to `last` covers, in order:
+    each of its days belongs to the latest semester started by that day (the summer holiday
+    belongs to the term before, as `category_identified` says). `starts` holds the start
+    dates of the school's own semesters; a semester it lacks starts on its default date."""
+    codes = [previous_semester_code(semester_code_for(start))]
+    final = next_semester_code(semester_code_for(last))
+    while codes[-1] != final:
+        codes.append(next_semester_code(codes[-1]))
+    timeline = sorted((starts.get(c) or semester_default_dates(c)[0], c) for c in codes)
+    first: list[str] = []
+    later: list[str] = []
+    for day, code_ in timeline:
+        if day <= start:
+            first = [code_]
+        elif day <= last:
+            later.append(code_)
+    return first + later
 
 
 class PairingsSheet:
     kind = "pairings"
     title = gettext_lazy("结对名单")
     notes = gettext_lazy(
-        "每行一个结对：一名教师、一名学生、一个类别。学生须在开始日期所在学期已认定为该类别。"
+        "每行一个结对：一名教师、一名学生、一个类别。结对覆盖的学期（从开始日期到结束日期或今天）中，"
+        "学生尚未认定为该类别的，导入时记为已认定，来源为“结对名单补录”；"
+        "该学期此类别的认定曾被驳回或还在待审核的，该行不能导入。"
         "同一工号、学籍号、类别和开始日期的结对再次导入时只更新结束日期和学科；"
         "结束日期留空不会重新开启已结束的结对。"
     )
@@ -114,11 +158,13 @@ class PairingsSheet:
             .values_list("lowered", flat=True)
         )
         students: dict[str, int] = {}
+        entry_years: dict[int, int] = {}
         left: dict[int, str] = {}
-        for student_no, pk, status in Student.objects.filter(school=school).values_list(
-            "student_no", "pk", "status"
+        for student_no, pk, status, entry_year in Student.objects.filter(school=school).values_list(
+            "student_no", "pk", "status", "cohort__entry_year"
         ):
             students[student_no] = pk
+            entry_years[pk] = entry_year
             if status in Student.LEFT:
                 left[pk] = str(Student.Status(status).label)
         unknown_students = {r["student_no"] for _n, r in rows} - set(students)
@@ -129,6 +175,8 @@ class PairingsSheet:
         )
         semesters = list(Semester.objects.filter(school=school).order_by("start"))
         starts = [s.start for s in semesters]
+        by_code = {s.code: s for s in semesters}
+        code_starts = {s.code: s.start for s in semesters}
         # A pairing may have been made while the student was at another school: it is found
         # by its student as well as by its school.
         existing: dict[Key, Pairing] = {
@@ -143,16 +191,11 @@ class PairingsSheet:
             index = bisect.bisect_right(starts, day)
             return semesters[index - 1] if index else None
 
-        needed = {s.pk for _n, r in rows if (s := semester_of(r["start"])) is not None}
-        identified = set(
-            Identification.objects.filter(
-                student__school=school,
-                semester_id__in=needed,
-                state=Identification.State.APPROVED,
-            ).values_list("student_id", "semester_id", "category")
-        )
-
         keyed: list[tuple[int, dict[str, Any], Key]] = []
+        # New rows and the semesters their pairing covers, checked once the file's
+        # identifications are fetched.
+        covering: list[Covering] = []
+        on = today()
         for number, row in rows:
             teacher = staff.get(row["staff_number"].lower())
             student_id = students.get(row["student_no"])
@@ -170,7 +213,8 @@ class PairingsSheet:
                     else _("本校没有这个学籍号的学生")
                 )
                 errors.append(RowError(number, "学籍号", message))
-            if row.get("end") and row["end"] < row["start"]:
+            ends_early = bool(row.get("end") and row["end"] < row["start"])
+            if ends_early:
                 errors.append(RowError(number, "结束日期", _("结束日期不能早于开始日期")))
             if row.get("subject") and row["category"] != Category.STRUGGLING:
                 errors.append(RowError(number, "学科", _("只有学困结对可以填写学科")))
@@ -190,16 +234,48 @@ class PairingsSheet:
                         _("该学生已%(status)s，不能新建结对") % {"status": left[student_id]},
                     )
                 )
-            term = semester_of(row["start"])
-            if term is None or (student_id, term.pk, row["category"]) not in identified:
-                errors.append(
-                    RowError(
-                        number,
-                        "类别",
-                        _("该学生在开始日期所在学期未被认定为“%(category)s”，请先完成类别认定")
-                        % {"category": Category(row["category"]).label},
+            if ends_early:
+                continue
+            if row["start"] > on:
+                # A pairing still to come fills nothing in: its semester has not started.
+                term = semester_of(row["start"])
+                codes = [term.code] if term is not None else []
+            else:
+                # Semesters before the student's school years are not filled in: the
+                # pairing overlaps the later ones, which is what DESIGN asks.
+                entry_year = entry_years[student_id]
+                codes = []
+                if row["start"] >= dt.date(entry_year - 1, 8, 1):
+                    codes = [
+                        c
+                        for c in semesters_covered(
+                            start=row["start"],
+                            last=min(row.get("end") or on, on),
+                            starts=code_starts,
+                        )
+                        if int(c[:4]) >= entry_year
+                    ]
+                if not codes:
+                    errors.append(
+                        RowError(
+                            number,
+                            "开始日期",
+                            _(
+                                "结对早于该学生入学（%(year)s 年），无法补录类别认定；"
+                                "请核对开始日期、结束日期和入学年份"
+                            )
+                            % {"year": entry_year},
+                        )
                     )
-                )
+                    continue
+            covering.append(Covering(number, row, student_id, codes, row["start"] > on))
+
+        fills = self._check_identified(
+            covering,
+            school=school,
+            by_code=by_code,
+            errors=errors,
+        )
 
         self._check_open(keyed, existing, errors)
 
@@ -216,13 +292,133 @@ class PairingsSheet:
             plan.changes = []
             return plan
 
+        plan.creates = self._creates(fills, by_code=by_code)
+
         def apply() -> dict[str, int]:
             return self._apply(
-                school=school, keyed=keyed, existing=existing, present=present, by=by
+                school=school,
+                keyed=keyed,
+                existing=existing,
+                present=present,
+                fills=fills,
+                by=by,
             )
 
         plan.apply = apply
         return plan
+
+    @staticmethod
+    def _check_identified(
+        covering: list[Covering],
+        *,
+        school: School,
+        by_code: dict[str, Semester],
+        errors: list[RowError],
+    ) -> dict[Fill, tuple[int, dict[str, Any]]]:
+        """DESIGN "Pairing": a pairing's category is one the student is identified in for
+        the semesters it covers. A semester without that identification is filled in by the
+        import (the school paired the student before it used AidCase), unless the student
+        was refused in the category that semester (a rejected proposal, deleted and kept in
+        the history) or a proposal waits for review. A pairing still to come fills nothing
+        in. Returns the identifications to fill in, each with the first row that
+        asks for it."""
+        semester_ids = {by_code[c].pk for entry in covering for c in entry.codes if c in by_code}
+        states: dict[tuple[int, int, str], str] = {}
+        refused: set[tuple[int, int, str]] = set()
+        if covering:
+            states = {
+                (student_id, semester_id, category): state
+                for student_id, semester_id, category, state in Identification.objects.filter(
+                    student__school=school, semester_id__in=semester_ids
+                )
+                .order_by()
+                .values_list("student_id", "semester_id", "category", "state")
+            }
+            refused = set(
+                Identification.history.filter(
+                    student__school=school,
+                    semester_id__in=semester_ids,
+                    history_type="-",
+                    state=Identification.State.PROPOSED,
+                )
+                .order_by()
+                .values_list("student_id", "semester_id", "category")
+            )
+        fills: dict[Fill, tuple[int, dict[str, Any]]] = {}
+        for number, row, student_id, codes, future in covering:
+            category = row["category"]
+            label = Category(category).label
+            missing: list[str] = []
+            for code_ in codes:
+                semester = by_code.get(code_)
+                triple = (student_id, semester.pk if semester else 0, category)
+                state = states.get(triple)
+                if state == Identification.State.APPROVED:
+                    continue
+                if future:
+                    missing.append(code_)
+                elif state == Identification.State.PROPOSED:
+                    errors.append(
+                        RowError(
+                            number,
+                            "类别",
+                            _(
+                                "该学生 %(semester)s 学期“%(category)s”的认定还在待审核，"
+                                "请先审核后再导入"
+                            )
+                            % {"semester": code_, "category": label},
+                        )
+                    )
+                elif triple in refused:
+                    errors.append(
+                        RowError(
+                            number,
+                            "类别",
+                            _(
+                                "该学生 %(semester)s 学期“%(category)s”的认定曾被驳回，"
+                                "不能按结对名单补录；请核对开始日期和结束日期，"
+                                "或先在该学期重新认定"
+                            )
+                            % {"semester": code_, "category": label},
+                        )
+                    )
+                else:
+                    fills.setdefault((student_id, code_, category), (number, row))
+            if future and (missing or not codes):
+                errors.append(
+                    RowError(
+                        number,
+                        "类别",
+                        _("该学生在开始日期所在学期未被认定为“%(category)s”，请先完成类别认定")
+                        % {"category": label},
+                    )
+                )
+        return fills
+
+    @staticmethod
+    def _creates(
+        fills: dict[Fill, tuple[int, dict[str, Any]]], *, by_code: dict[str, Semester]
+    ) -> list[str]:
+        """The semesters and identifications the import makes on the way, for the preview."""
+        creates = [
+            _("学期：%(code)s") % {"code": c}
+            for c in sorted({code_ for _s, code_, _c in fills} - set(by_code))
+        ]
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for (_student, code_, category), (_number, row) in fills.items():
+            grouped.setdefault((row["student_no"], category), []).append(code_)
+        source = Identification.Source.PAIRING_LIST.label
+        for (student_no, category), codes in sorted(grouped.items()):
+            creates.append(
+                _("类别认定（%(source)s）：%(student)s %(category)s %(semesters)s")
+                % {
+                    "source": source,
+                    "student": student_no,
+                    "category": CATEGORY_CELLS[category],
+                    "semesters": "、".join(sorted(codes)),
+                }
+            )
+        return creates
 
     @staticmethod
     def _label(row: dict[str, Any]) -> str:
@@ -298,9 +494,34 @@ class PairingsSheet:
         keyed: list[tuple[int, dict[str, Any], Key]],
         existing: dict[Key, Pairing],
         present: set[str],
+        fills: dict[Fill, tuple[int, dict[str, Any]]],
         by: Any,
     ) -> dict[str, int]:
         now = timezone.now()
+        codes = sorted({code_ for _s, code_, _c in fills})
+        known = set(
+            Semester.objects.filter(school=school, code__in=codes).values_list("code", flat=True)
+        )
+        # Made one by one with default dates (each moved clear of the other term's dates)
+        # and recorded in the history by its save.
+        semesters = {c: semester_get_or_create(school=school, code=c) for c in codes}
+        note = _("由结对名单补录")
+        by_id = by.pk if by is not None else None
+        identifications = [
+            Identification(
+                student_id=student_id,
+                semester_id=semesters[code_].pk,
+                category=category,
+                source=Identification.Source.PAIRING_LIST,
+                state=Identification.State.APPROVED,
+                note=note,
+                proposed_by_id=by_id,
+                approved_by_id=by_id,
+                approved_at=now,
+            )
+            for (student_id, code_, category) in sorted(fills)
+        ]
+        tracked_bulk_create(Identification, identifications, by=by, reason=IMPORT_REASON)
         creations: list[Pairing] = []
         changed: list[Pairing] = []
         for _number, row, key in keyed:
@@ -340,7 +561,12 @@ class PairingsSheet:
             reason=IMPORT_REASON,
         )
         tracked_bulk_create(Pairing, creations, by=by, reason=IMPORT_REASON)
-        return {"new": len(creations), "changed": len(changed)}
+        return {
+            "new": len(creations),
+            "changed": len(changed),
+            "identifications": len(identifications),
+            "semesters": len(set(codes) - known),
+        }
 
     def export_rows(self, *, school: School) -> Iterable[list[Any]]:
         """The school's pairings, ended ones included, with the same headers as the import."""

@@ -60,6 +60,9 @@ class School(models.Model):
         ],
     )
     name = models.CharField(_("学校名称"), max_length=100)
+    # As the county's list of schools names them (the `schools` import); shown, never computed on.
+    town = models.CharField(_("乡镇"), max_length=50, blank=True)
+    stage = models.CharField(_("学段"), max_length=30, blank=True)
     county = models.ForeignKey(
         County,
         on_delete=models.PROTECT,
@@ -502,6 +505,9 @@ class Identification(models.Model):
         SUBSISTENCE = "subsistence", _("民政低保")
         SCHOOL = "school", _("学校认定")
         OTHER = "other", _("其他")
+        # Filled in by a pairings import for the semesters an older pairing covers
+        # (DESIGN "Pairing"): the school paired the student before it used AidCase.
+        PAIRING_LIST = "pairing_list", _("结对名单补录")
 
     class State(models.TextChoices):
         PROPOSED = "proposed", _("待审核")

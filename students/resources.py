@@ -5,7 +5,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher, make_password
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -41,7 +40,7 @@ from students.models import (
     Student,
 )
 from students.selectors import current_semester, semester_code_for
-from students.services import one_time_password, semester_create
+from students.services import one_time_hash, one_time_password, semester_create
 
 # The names schools write in their sheets (DESIGN "Category names accepted in sheets").
 CATEGORY_NAMES = {
@@ -436,20 +435,7 @@ class StudentsSheet:
             ]
 
 
-# One-time passwords are 12 random characters (about 69 bits), not chosen by a person: a
-# dictionary or brute-force attack on their hash is hopeless even with few PBKDF2 rounds. With
-# the full 1.5 million rounds an import of 200 teachers would spend two minutes hashing; with
-# these it spends a second. Django re-hashes with the full count at the first login
-# (PBKDF2PasswordHasher.must_update), and the password is changed then anyway.
-ONE_TIME_PASSWORD_ITERATIONS = 10_000
 CLASS_IN_COHORT_RE = re.compile(r"^(\d{4})\s*级\s*(.+)$")
-
-
-def _one_time_hash(password: str) -> str:
-    hasher = get_hasher()
-    if isinstance(hasher, PBKDF2PasswordHasher):
-        return hasher.encode(password, hasher.salt(), iterations=ONE_TIME_PASSWORD_ITERATIONS)
-    return make_password(password)
 
 
 def _class_label(school_class: SchoolClass, *, ambiguous: set[str]) -> str:
@@ -657,7 +643,7 @@ class TeachersSheet:
                 password = one_time_password()
                 passwords.append((row["staff_number"], row["name"], password))
                 user = user_model(
-                    username=row["staff_number"], password=_one_time_hash(password), date_joined=now
+                    username=row["staff_number"], password=one_time_hash(password), date_joined=now
                 )
                 new_users.append(user)
                 new_profiles.append(

@@ -385,6 +385,22 @@ def test_the_command_imports_a_file(school, last, ming, tmp_path: Path):
     }
 
 
+def test_the_command_needs_no_account_and_history_names_the_command_line(
+    school, last, ming, tmp_path: Path
+):
+    # given a school without any account
+    path = tmp_path / "成绩.xlsx"
+    path.write_bytes(xlsx(["G001", LAST, 88, "数学"]))
+
+    # when its scores are imported from the command line
+    call_command("import_xlsx", "scores", str(path), school=school.code, stdout=io.StringIO())
+
+    # then they are saved, and their history names the command line
+    assert list(Score.history.values_list("history_user", "history_change_reason")) == [
+        (None, "导入表格（命令行）")
+    ]
+
+
 def test_the_command_lists_every_error_and_saves_nothing(school, last, ming, tmp_path: Path):
     path = tmp_path / "成绩.xlsx"
     path.write_bytes(xlsx(["G001", NEW, 88, "数学"], ["G404", LAST, 1001, ""]))

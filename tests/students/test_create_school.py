@@ -1,9 +1,11 @@
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
-from students.models import County, School
+from students.models import County, Profile, Role, School
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -96,4 +98,93 @@ def test_a_refused_school_does_not_leave_its_new_county_behind():
 
     # then
     assert not County.objects.exists()
+    assert not School.objects.exists()
+
+
+def passwords_in(output: str) -> dict[str, tuple[str, str]]:
+    """The table the command prints: username → (role, one-time password)."""
+    lines = output.splitlines()
+    start = lines.index("账号\t角色\t一次性密码") + 1
+    return {
+        u: (role, password) for u, role, password in (line.split("\t") for line in lines[start:])
+    }
+
+
+def test_accounts_are_made_for_the_school_with_their_roles(client):
+    # when
+    output = create_school("PZ01", "平寨镇中学", "--county", "示范县", "--accounts")
+
+    # then the two accounts belong to the school, with the roles their names say
+    school = School.objects.get(code="PZ01")
+    printed = passwords_in(output)
+    assert {u: role for u, (role, _p) in printed.items()} == {
+        "office-PZ01": "学校资助办",
+        "principal-PZ01": "校长",
+    }
+    profiles = Profile.objects.filter(school=school).select_related("user").order_by("role")
+    assert [(p.user.username, p.role, p.must_change_password) for p in profiles] == [
+        ("office-PZ01", Role.OFFICE, True),
+        ("principal-PZ01", Role.PRINCIPAL, True),
+    ]
+
+
+@pytest.mark.parametrize("username", ["office-PZ01", "principal-PZ01"])
+def test_the_printed_password_logs_in_and_must_be_changed_first(client, username):
+    # given
+    printed = passwords_in(create_school("PZ01", "平寨镇中学", "--accounts"))
+
+    # when the account logs in with the password printed once
+    response = client.post(
+        "/accounts/login/", {"username": username, "password": printed[username][1]}
+    )
+
+    # then it is logged in, and every page sends it to change its password
+    assert response.status_code == 302
+    assert client.get("/").url == reverse("password_change")
+
+
+def test_without_accounts_no_account_is_made():
+    # when
+    output = create_school("PZ01", "平寨镇中学")
+
+    # then
+    assert not Profile.objects.exists()
+    assert "一次性密码" not in output
+
+
+def test_running_it_again_refuses_naming_the_school_and_writes_nothing():
+    # given
+    create_school("PZ01", "平寨镇中学", "--accounts")
+    passwords = dict(get_user_model().objects.values_list("username", "password"))
+
+    # when
+    with pytest.raises(CommandError) as refused:
+        create_school("PZ01", "平寨镇中学", "--county", "示范县", "--accounts")
+
+    # then
+    assert "学校代码“PZ01”已被“平寨镇中学”使用" in str(refused.value)
+    assert dict(get_user_model().objects.values_list("username", "password")) == passwords
+    assert not County.objects.exists()
+
+
+def test_an_account_name_already_taken_refuses_and_writes_nothing():
+    # given an account of another school already called office-PZ01
+    factories.UserFactory(username="office-pz01")
+
+    # when
+    with pytest.raises(CommandError) as refused:
+        create_school("PZ01", "平寨镇中学", "--county", "示范县", "--accounts")
+
+    # then
+    assert str(refused.value) == "未创建学校：账号 office-pz01 已存在"
+    assert not School.objects.exists()
+    assert not County.objects.exists()
+    assert not Profile.objects.exists()
+
+
+def test_a_code_too_long_for_the_account_names_is_refused():
+    with pytest.raises(CommandError) as refused:
+        create_school("X" * 23, "平寨镇中学", "--accounts")
+
+    assert "学校代码最多 22 位才能建立账号" in str(refused.value)
     assert not School.objects.exists()

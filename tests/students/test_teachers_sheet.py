@@ -13,7 +13,8 @@ from django.utils import translation
 from aidcase.spreadsheets import workbook_bytes
 from imports.services import import_file
 from students.models import Profile, Role, SchoolClass
-from students.resources import ONE_TIME_PASSWORD_ITERATIONS, TeachersSheet
+from students.resources import TeachersSheet
+from students.services import ONE_TIME_PASSWORD_ITERATIONS
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -368,6 +368,21 @@ def test_the_command_imports_a_file(school, alice, ming, tmp_path: Path):
     assert Incident.objects.get().recorded_by == alice
 
 
+def test_the_commands_import_is_named_in_history_as_made_by_the_command_line(
+    school, alice, ming, hong
+):
+    # given an incident imported on the upload page, by the aid office
+    run(xlsx(["G001", DAY, "逃学"]), school, by=alice)
+
+    # when another is imported from the command line (no user)
+    run(xlsx(["G002", DAY, "逃学"]), school)
+
+    # then the history says who made each
+    assert sorted(
+        Incident.history.values_list("student__student_no", "history_user", "history_change_reason")
+    ) == [("G001", alice.pk, "导入表格"), ("G002", None, "导入表格（命令行）")]
+
+
 def test_the_command_lists_every_error_and_saves_nothing(school, alice, ming, tmp_path: Path):
     path = tmp_path / "违纪.xlsx"
     path.write_bytes(xlsx(["G001", DAY, "逃学"], ["G404", "昨天", "逃学"]))

@@ -1,14 +1,16 @@
-"""`manage.py create_school CODE NAME [--county NAME]`: one school, and its county if new."""
+"""`manage.py create_school CODE NAME [--county NAME] [--accounts]`: one school, its county if
+new, and with `--accounts` its aid-office and principal accounts."""
 
 import re
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from students.models import County, School
-from students.services import school_create
+from students.services import school_account_problems, school_accounts_create, school_create
 
 # Mirrors the `school_code_charset` constraint, whose own violation message only names the
 # constraint; checking first lets the command say which characters are allowed.
@@ -22,6 +24,11 @@ class Command(BaseCommand):
         parser.add_argument("code", help=_("学校代码（字母、数字、下划线或连字符）"))
         parser.add_argument("name", help=_("学校名称"))
         parser.add_argument("--county", default="", help=_("所属县（区）名称"))
+        parser.add_argument(
+            "--accounts",
+            action="store_true",
+            help=_("同时建立资助办账号 office-学校代码 和校长账号 principal-学校代码"),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         code, name, county_name = (
@@ -30,10 +37,16 @@ class Command(BaseCommand):
             options["county"].strip(),
         )
         problems = _input_problems(code=code, county_name=county_name)
+        if options["accounts"] and code and not problems:
+            problems = school_account_problems(code=code)
         if problems:
             raise CommandError(_("未创建学校：") + "；".join(problems))
         try:
-            school = school_create(code=code, name=name, county_name=county_name)
+            with transaction.atomic():
+                school = school_create(code=code, name=name, county_name=county_name)
+                accounts = (
+                    school_accounts_create(school=school, by=None) if options["accounts"] else []
+                )
         except ValidationError as error:
             raise CommandError(_("未创建学校：") + "；".join(_describe(error))) from None
         if school.county is not None:
@@ -48,6 +61,17 @@ class Command(BaseCommand):
                 "name": school.name,
             }
         self.stdout.write(self.style.SUCCESS(message))
+        if accounts:
+            write_passwords(self.stdout.write, accounts)
+
+
+def write_passwords(write: Any, accounts: list[tuple[str, str, str]]) -> None:
+    """The one-time passwords as a table, shown this once only: each account must change its
+    password at the first login."""
+    write(_("一次性密码（只显示这一次，首次登录时须修改）："))
+    write("\t".join((_("账号"), _("角色"), _("一次性密码"))))
+    for row in accounts:
+        write("\t".join(row))
 
 
 def _input_problems(*, code: str, county_name: str) -> list[str]:

@@ -19,12 +19,10 @@ from students.models import Role
 from tests import factories
 from tests.conftest import login
 from tests.helpers import login_redirect, text
+from tests.logins import ELSEWHERE, HERE, PASSWORD, attempt, fail_ten_times, logs_in
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "correct-horse-battery"
-HERE = "203.0.113.7"
-ELSEWHERE = "198.51.100.9"
 LOCKED = "登录失败次数过多，该账号在此设备上已锁定 30 分钟。"
 
 
@@ -36,23 +34,6 @@ def teacher(school):
 @pytest.fixture
 def office(school):
     return factories.make_user(Role.OFFICE, school=school)
-
-
-def attempt(client: Client, username: str, password: str, address: str = HERE):
-    return client.post(
-        "/accounts/login/", {"username": username, "password": password}, REMOTE_ADDR=address
-    )
-
-
-def fail_ten_times(username: str, address: str = HERE) -> None:
-    client = Client()
-    for _ in range(10):
-        attempt(client, username, "not-the-password", address)
-
-
-def logs_in(username: str, address: str = HERE) -> bool:
-    response = attempt(Client(), username, PASSWORD, address)
-    return response.status_code == 302 and response.wsgi_request.user.is_authenticated
 
 
 # Lockout

@@ -37,7 +37,12 @@ from students.models import (
     semester_default_dates,
 )
 from students.resources import CATEGORY_NAMES
-from students.selectors import previous_semester_code, semester_code_for, today
+from students.selectors import (
+    next_semester_code,
+    previous_semester_code,
+    semester_code_for,
+    today,
+)
 from students.services import semester_get_or_create
 
 KEY_COLUMNS = "工号、学籍号、类别、开始日期"
@@ -59,13 +64,6 @@ class Covering(NamedTuple):
     student_id: int
     codes: list[str]
     future: bool  # starts after today: its semester must be identified already
-
-
-def next_semester_code(code: str) -> str:
-    first, second = int(code[:4]), int(code[5:9])
-    if code.endswith("1"):
-        return f"{first}-{second}-2"
-    return f"{first + 1}-{second + 1}-1"
 
 
 def semesters_covered(*, start: dt.date, last: dt.date, starts: dict[str, dt.date]) -> list[str]:

@@ -54,6 +54,16 @@ def previous_semester_code(code: str) -> str:
     return f"{first - 1}-{second - 1}-2"
 
 
+def next_semester_code(code: str) -> str:
+    match = SEMESTER_CODE_RE.match(code)
+    if not match:
+        raise ValueError(code)
+    first, second, term = int(match[1]), int(match[2]), match[3]
+    if term == "1":
+        return f"{first}-{second}-2"
+    return f"{first + 1}-{second + 1}-1"
+
+
 def pairing_active_on(day: dt.date, *, prefix: str = "") -> Q:
     """Pairings running on a day: started by then and not ended before it. With a prefix the
     condition reaches pairings through a relation (e.g. "pairings__" from a student)."""

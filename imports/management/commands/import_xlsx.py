@@ -65,7 +65,7 @@ class Command(BaseCommand):
             raise CommandError(_("学校代码 %(code)s 不存在") % {"code": options["school"]})
         path = Path(options["file"])
         try:
-            plan, _result = _read(
+            plan, result = _read(
                 path,
                 lambda file: import_file(
                     kind=sheet.kind,
@@ -81,12 +81,12 @@ class Command(BaseCommand):
                 _("学期代码：%(error)s") % {"error": "；".join(error.messages)}
             ) from None
         self._report(plan, dry_run=options["dry_run"])
-        passwords = _result.get("passwords") if isinstance(_result, dict) else None
-        if passwords:
-            # Shown this once only: the accounts must change them at the first login.
-            self.stdout.write(_("一次性密码（只显示这一次，首次登录时须修改）："))
-            for staff_number, name, password in passwords:
-                self.stdout.write(f"{staff_number}\t{name}\t{password}")
+        if isinstance(result, dict) and result.get("passwords"):
+            write_passwords(
+                self.stdout.write,
+                result["passwords"],
+                columns=(_("工号"), _("姓名"), _("一次性密码")),
+            )
 
     def _import_county(self, kind: str, options: dict[str, Any]) -> None:
         """A county's kind: named by --county, never by a school or a semester."""

@@ -2,6 +2,7 @@
 new, and with `--accounts` its aid-office and principal accounts."""
 
 import re
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -65,11 +66,14 @@ class Command(BaseCommand):
             write_passwords(self.stdout.write, accounts)
 
 
-def write_passwords(write: Any, accounts: list[tuple[str, str, str]]) -> None:
+def write_passwords(
+    write: Any, accounts: Iterable[Sequence[str]], *, columns: Sequence[str] = ()
+) -> None:
     """The one-time passwords as a table, shown this once only: each account must change its
-    password at the first login."""
+    password at the first login. `columns` names the columns (default: account, role,
+    password)."""
     write(_("一次性密码（只显示这一次，首次登录时须修改）："))
-    write("\t".join((_("账号"), _("角色"), _("一次性密码"))))
+    write("\t".join(columns or (_("账号"), _("角色"), _("一次性密码"))))
     for row in accounts:
         write("\t".join(row))
 

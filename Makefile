@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 MANAGE := $(PY) manage.py
 
-.PHONY: install system-deps run test lint bench clean
+.PHONY: install system-deps run test lint bench spreadsheets clean
 
 install: system-deps $(STAMP)
 	@$(MANAGE) compilemessages --ignore=.venv --ignore=var -v0
@@ -55,6 +55,11 @@ test: lint
 # database; exit code 1 when a goal is missed. Not part of `make test`.
 bench: install
 	$(PY) -m bench.run
+
+# The test workbooks in tests/data/spreadsheets/, made with LibreOffice as schools make them
+# (installs LibreOffice Calc when missing). The files are committed; not part of `make test`.
+spreadsheets: $(STAMP)
+	@scripts/make-spreadsheets
 
 clean:
 	rm -rf $(VENV) var/static .pytest_cache .mypy_cache .ruff_cache

@@ -19,6 +19,11 @@ IMPORT_REASON = "导入表格"
 RULES_REASON = "保存规则"
 COMPUTE_REASON = "计算考核"
 ISSUE_REASON = "发放问卷"
+# What an account's history names when its password is reset or it is (re)activated: the
+# profile's row records who did it, the change itself is on the user.
+PASSWORD_RESET_REASON = "重置密码"  # noqa: S105 (a history reason, not a password)
+DEACTIVATE_REASON = "停用账号"
+REACTIVATE_REASON = "启用账号"
 # An import without a user is one made from the command line (the upload page always has one),
 # which needs no account of the school: its history names the command line instead.
 COMMAND_LINE_IMPORT_REASON = "导入表格（命令行）"

@@ -43,6 +43,10 @@ NAVIGATION: dict[str, list[tuple[str, Any, str]]] = {
         ("me", _("我的结对"), "user"),
     ],
     Role.COUNTY: [("county", _("全县概况"), "home")],
+    Role.COUNTY_ADMIN: [
+        ("county", _("全县概况"), "home"),
+        ("county_schools", _("学校与账号"), "user"),
+    ],
 }
 
 

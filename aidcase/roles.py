@@ -10,3 +10,11 @@ class Role(models.TextChoices):
     OFFICE = "office", _("学校资助办")
     PRINCIPAL = "principal", _("校长")
     COUNTY = "county", _("县教育局")
+    # Adds the county's schools and their two accounts, resets and deactivates those
+    # accounts; sees the county's roll-up like the county bureau, never a child's record.
+    COUNTY_ADMIN = "county_admin", _("县教育局管理员")
+
+
+# The roles that belong to a county (a profile with a county and no school): the readers of
+# its roll-up.
+COUNTY_ROLES = (Role.COUNTY, Role.COUNTY_ADMIN)

@@ -21,6 +21,7 @@ HOMES = {
     Role.OFFICE: "dashboard",
     Role.PRINCIPAL: "dashboard",
     Role.COUNTY: "county",
+    Role.COUNTY_ADMIN: "county",
 }
 
 

@@ -90,7 +90,7 @@ class ScoresSheet:
         plan = Plan(kind=self.kind, errors=list(parsed.errors))
         errors = plan.errors
         read = parsed.records
-        if errors and errors[0].row == 1:
+        if parsed.missing:
             return plan
         has_subject = "科目" in parsed.headers
         keyed = [

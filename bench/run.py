@@ -37,6 +37,11 @@ def main() -> int:
             )
 
         print()
+        print(f"{'one import on the kept path (' + imports.KEPT + ')':<52} {'seconds':>8}")
+        for line in imports.breakdown_lines(imports.breakdown(data, imports.ROWS)):
+            print(line)
+
+        print()
         print(f"{'peak memory above the starting size':<42} {'rows':>7} {'MiB':>8} {'KiB/row':>7}")
         for what, rows, mib in imports.memory(database, files):
             print(f"{what:<42} {rows:>7,} {mib:>8.1f} {mib * 1024 / rows:>7.2f}")

@@ -19,7 +19,7 @@ from aidcase.permissions import (
     request_school,
     role_required,
 )
-from aidcase.roles import Role
+from aidcase.roles import COUNTY_ROLES, Role
 from dashboards.charts import Bar, bar_chart
 from dashboards.selectors import DashboardFilter, county_rollup, school_dashboard
 from pairing.selectors import teacher_loads, unpaired_students
@@ -141,7 +141,7 @@ SORT_KEYS = {
 }
 
 
-@role_required(Role.COUNTY)
+@role_required(*COUNTY_ROLES)
 def county(request: AuthedRequest) -> HttpResponse:
     county = request_county(request)
     code = query_match(request.GET, "semester", SEMESTER_CODE_RE) or semester_code_for(today())
@@ -177,7 +177,7 @@ def county(request: AuthedRequest) -> HttpResponse:
     return render(request, "county.html", context)
 
 
-@role_required(Role.COUNTY)
+@role_required(*COUNTY_ROLES)
 def county_school(request: AuthedRequest, pk: int) -> HttpResponse:
     """One school of the county, read-only and in aggregates: coverage, duty completion per
     category and class, logs per week, incidents and the assessment's progress. No names of

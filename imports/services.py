@@ -72,15 +72,17 @@ def import_county_file(
     is checked and applied in one transaction: county imports are rare and small, and a row
     must not pass against schools that change before it is saved."""
     sheet: CountySheet = import_string(COUNTY_SHEETS[kind])()
-    rows = parse(read_table(file, name=name), sheet.columns)
-    if dry_run:
-        return sheet.plan(rows, county_name=county_name, by=by), None
+    rows = parse(read_table(file, sheet.columns, name=name), sheet.columns)
     result = None
-    with transaction.atomic():
+    if dry_run:
         plan = sheet.plan(rows, county_name=county_name, by=by)
-        if not plan.errors and not _unchanged(plan):
-            result = plan.apply()
-    plan.errors.sort(key=lambda error: error.row)
+    else:
+        with transaction.atomic():
+            plan = sheet.plan(rows, county_name=county_name, by=by)
+            if not plan.errors and not _unchanged(plan):
+                result = plan.apply()
+    plan.errors.sort(key=lambda error: error.sort_key)
+    plan.notes = rows.notes()
     return plan, result
 
 
@@ -109,7 +111,7 @@ def import_file(
     records as they are under it (another import or an edit may have come in between), so
     that the writes follow from what is there when they are made."""
     sheet = sheet_for(kind)
-    rows = parse(read_table(file, name=name), sheet.columns)
+    rows = parse(read_table(file, sheet.columns, name=name), sheet.columns)
     semester = _semester(school=school, code=semester_code)
     new_code = semester.code if semester is not None and semester.pk is None else None
     plan = _plan(sheet, rows, school=school, semester=semester, new_code=new_code, by=by)
@@ -135,7 +137,8 @@ def import_file(
                 result = plan.apply()
         except _Refused:
             pass
-    plan.errors.sort(key=lambda error: error.row)  # stable: a row's cells stay in order
+    plan.errors.sort(key=lambda error: error.sort_key)  # stable: a row's cells stay in order
+    plan.notes = rows.notes()
     return plan, result
 
 

@@ -64,8 +64,17 @@ PASSWORD_COLUMNS = (
 class UploadForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("表格文件"),
-        help_text=gettext_lazy("Excel（.xlsx）或 CSV 文件，不超过 20 MB、10 万行"),
-        widget=forms.FileInput(attrs={"accept": ".xlsx,.csv"}),
+        help_text=gettext_lazy(
+            "Excel（.xlsx、.xls）、WPS 或 LibreOffice（.ods）表格或 CSV 文件，"
+            "不超过 20 MB、10 万行；表头上方的标题行、按年级分开的多个工作表都可以直接导入"
+        ),
+        widget=forms.FileInput(
+            attrs={
+                "accept": ".xlsx,.xls,.ods,.csv,"
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,"
+                "application/vnd.ms-excel,application/vnd.oasis.opendocument.spreadsheet,text/csv"
+            }
+        ),
         error_messages={
             "required": gettext_lazy("请选择要导入的文件"),
             "empty": gettext_lazy("文件是空的"),
@@ -145,8 +154,8 @@ def import_upload(request: AuthedRequest, kind: str) -> HttpResponse:
         return _upload_page(request, kind, sheet, form)
     if plan.errors:
         return _errors_page(request, kind, sheet, plan, saved_nothing=True)
-    token = _store(data, suffix=UPLOAD_SUFFIX)
-    _remember(
+    token = pending_file_store(data, suffix=UPLOAD_SUFFIX)
+    pending_remember(
         request,
         PENDING,
         token,
@@ -183,7 +192,7 @@ def import_confirm(request: AuthedRequest, kind: str) -> HttpResponse:
     sheet = sheet_for(kind)
     token = request.POST.get("token", "")
     entry = _claim(request, PENDING, token, kind=kind, school=school)
-    data = _take(token, suffix=UPLOAD_SUFFIX) if entry else None
+    data = pending_file_take(token, suffix=UPLOAD_SUFFIX) if entry else None
     if entry is None or data is None or hashlib.sha256(data).hexdigest() != entry["sha256"]:
         messages.error(request, _("这次导入已确认过或已过期，请重新上传文件。"))
         return redirect("import_upload", kind=kind)
@@ -209,8 +218,8 @@ def import_confirm(request: AuthedRequest, kind: str) -> HttpResponse:
         workbook = workbook_bytes(
             title=_("一次性密码"), columns=PASSWORD_COLUMNS, rows=passwords, mark_required=False
         )
-        password_token = _store(workbook, suffix=PASSWORDS_SUFFIX)
-        _remember(request, PASSWORDS, password_token, {"school": school.pk})
+        password_token = pending_file_store(workbook, suffix=PASSWORDS_SUFFIX)
+        pending_remember(request, PASSWORDS, password_token, {"school": school.pk})
     context = {
         "kind": kind,
         "sheet": sheet,
@@ -230,7 +239,7 @@ def import_passwords(request: AuthedRequest) -> HttpResponse:
     school = request_school(request)
     token = request.POST.get("token", "")
     entry = _claim(request, PASSWORDS, token, school=school)
-    data = _take(token, suffix=PASSWORDS_SUFFIX) if entry else None
+    data = pending_file_take(token, suffix=PASSWORDS_SUFFIX) if entry else None
     if data is None:
         messages.error(
             request,
@@ -322,6 +331,7 @@ def _errors_page(
     context = {
         "kind": kind,
         "sheet": sheet,
+        "plan": plan,
         "errors": plan.errors,
         "saved_nothing": saved_nothing,
         "since_preview": since_preview,
@@ -381,7 +391,7 @@ def _folder() -> Path:
     return Path(settings.MEDIA_ROOT) / "imports"
 
 
-def _store(data: bytes, *, suffix: str) -> str:
+def pending_file_store(data: bytes, *, suffix: str) -> str:
     """Writes the bytes to a new private file and returns its token."""
     folder = _folder()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -393,7 +403,7 @@ def _store(data: bytes, *, suffix: str) -> str:
     return token
 
 
-def _take(token: str, *, suffix: str) -> bytes | None:
+def pending_file_take(token: str, *, suffix: str) -> bytes | None:
     """The stored bytes, deleted as they are read: a token works once."""
     path = _folder() / f"{token}{suffix}"
     try:
@@ -423,7 +433,7 @@ def pending_files_sweep(*, dry_run: bool = False) -> int:
     return swept
 
 
-def _remember(request: AuthedRequest, key: str, token: str, entry: dict[str, Any]) -> None:
+def pending_remember(request: AuthedRequest, key: str, token: str, entry: dict[str, Any]) -> None:
     now = time.time()
     pending = {
         t: e for t, e in request.session.get(key, {}).items() if e["at"] > now - TOKEN_SECONDS
@@ -432,18 +442,28 @@ def _remember(request: AuthedRequest, key: str, token: str, entry: dict[str, Any
     request.session[key] = pending
 
 
-def _claim(
-    request: AuthedRequest, key: str, token: str, *, school: School, kind: str | None = None
+def pending_claim(
+    request: AuthedRequest, key: str, token: str, *, match: dict[str, Any], suffix: str
 ) -> dict[str, Any] | None:
     """The session's entry for the token, removed from the session; None when this session
-    holds no such token, or it expired, or it belongs to another kind or school."""
+    holds no such token, or it expired (its file, named with `suffix`, is deleted then), or
+    it differs from `match` (another kind, school or county)."""
     pending: dict[str, Any] = request.session.get(key, {})
     entry = pending.get(token)
-    if entry is None or entry["school"] != school.pk or (kind and entry["kind"] != kind):
+    if entry is None or any(entry.get(name) != value for name, value in match.items()):
         return None
     del pending[token]
     request.session[key] = pending
     if entry["at"] < time.time() - TOKEN_SECONDS:
-        _take(token, suffix=PASSWORDS_SUFFIX if key == PASSWORDS else UPLOAD_SUFFIX)
+        pending_file_take(token, suffix=suffix)
         return None
     return cast(dict[str, Any], entry)
+
+
+def _claim(
+    request: AuthedRequest, key: str, token: str, *, school: School, kind: str | None = None
+) -> dict[str, Any] | None:
+    """The school's entry for the token (of the kind, when given): see `pending_claim`."""
+    match: dict[str, Any] = {"school": school.pk} | ({"kind": kind} if kind else {})
+    suffix = PASSWORDS_SUFFIX if key == PASSWORDS else UPLOAD_SUFFIX
+    return pending_claim(request, key, token, match=match, suffix=suffix)

@@ -127,7 +127,7 @@ class PairingsSheet:
         plan = Plan(kind=self.kind, errors=list(parsed.errors))
         errors = plan.errors
         read = parsed.records
-        if errors and errors[0].row == 1:
+        if parsed.missing:
             return plan
         present = set(parsed.headers)
         duplicate_keys(

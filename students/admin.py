@@ -2,6 +2,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportModelAdmin
+from import_export.forms import ConfirmImportForm, ExportForm, ImportForm
 
 from students import services
 from students.forms import with_leaving_day
@@ -15,6 +18,7 @@ from students.models import (
     Semester,
     Student,
 )
+from students.student_resource import StudentResource
 
 
 @admin.register(County)
@@ -63,8 +67,36 @@ class StudentAdminForm(forms.ModelForm):
         return data
 
 
+def _school_field() -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(queryset=School.objects.all(), label=_("学校"))
+
+
+class StudentImportForm(ImportForm):
+    """The import names its school: the rows are checked against it, saved into it, and
+    never touch another school's students."""
+
+    school = _school_field()
+    field_order = ["school", "resource", "import_file", "format"]
+
+
+class StudentConfirmImportForm(ConfirmImportForm):
+    school = forms.ModelChoiceField(queryset=School.objects.all(), widget=forms.HiddenInput())
+
+
+class StudentExportForm(ExportForm):
+    school = _school_field()
+
+
 @admin.register(Student)
-class StudentAdmin(admin.ModelAdmin):
+class StudentAdmin(ImportExportModelAdmin):
+    """The superuser's import and export (django-import-export) through StudentResource,
+    as the school's roster import: scoped to the school chosen, every row checked, all or
+    nothing, the history naming the superuser."""
+
+    resource_classes = [StudentResource]
+    import_form_class = StudentImportForm
+    confirm_form_class = StudentConfirmImportForm
+    export_form_class = StudentExportForm
     form = StudentAdminForm
     list_display = ("student_no", "name", "school", "school_class", "status")
     list_filter = ("school", "status")
@@ -77,6 +109,31 @@ class StudentAdmin(admin.ModelAdmin):
         # Through the service, as on the school's pages: a student who leaves gets the day
         # and their pairings end.
         services.student_save(student=obj, entry_year=obj.cohort.entry_year, by=request.user)
+
+    def get_import_resource_kwargs(self, request: Any, **kwargs: Any) -> dict[str, Any]:
+        form = kwargs.get("form")
+        school = None
+        if form is not None and form.is_bound and form.is_valid():
+            school = form.cleaned_data["school"]
+        return {"school": school, "by": request.user}
+
+    def get_confirm_form_initial(self, request: Any, import_form: Any) -> dict[str, Any]:
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial["school"] = import_form.cleaned_data["school"].pk
+        return initial
+
+    def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
+        # All or nothing even when the records changed between the preview and the
+        # confirmation: a row that no longer passes rolls the whole import back.
+        data_kwargs = super().get_import_data_kwargs(**kwargs)
+        data_kwargs["rollback_on_validation_errors"] = True
+        return data_kwargs
+
+    def get_export_resource_kwargs(self, request: Any, **kwargs: Any) -> dict[str, Any]:
+        form = kwargs.get("export_form")
+        school = form.cleaned_data["school"] if form is not None else None
+        return {"school": school, "by": request.user}
 
 
 @admin.register(Identification)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from aidcase.roles import Role
+from aidcase.roles import COUNTY_ROLES, Role
 from students import idcard
 from students.fields import EncryptedIdNumberField
 
@@ -348,8 +348,10 @@ class Profile(models.Model):
         verbose_name_plural = _("用户资料")
         constraints: ClassVar = [
             models.CheckConstraint(
-                condition=(Q(role="county", county__isnull=False, school__isnull=True))
-                | (~Q(role="county") & Q(school__isnull=False)),
+                condition=(
+                    Q(role__in=COUNTY_ROLES, county__isnull=False, school__isnull=True)
+                    | (~Q(role__in=COUNTY_ROLES) & Q(school__isnull=False))
+                ),
                 name="profile_scope_matches_role",
             )
         ]
@@ -358,7 +360,7 @@ class Profile(models.Model):
         return self.name
 
     def clean(self) -> None:
-        if self.role == Role.COUNTY:
+        if self.role in COUNTY_ROLES:
             if self.county_id is None:
                 raise ValidationError({"county": _("县教育局用户必须指定县（区）")})
             if self.school_id is not None:

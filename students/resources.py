@@ -12,25 +12,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from aidcase.audit import IMPORT_REASON, tracked_bulk_create, tracked_bulk_update
+from aidcase.sheet_resources import sheet_plan
 from aidcase.spreadsheets import (
-    CellError,
     Column,
     Plan,
     RowChange,
     RowError,
     Rows,
-    choice,
     code,
-    date,
     duplicate_keys,
-    integer,
+    person_name,
     text,
     yes_no,
 )
-from students import idcard
 from students.models import (
     Category,
-    Cohort,
     Identification,
     Profile,
     Role,
@@ -39,78 +35,31 @@ from students.models import (
     Semester,
     Student,
 )
-from students.selectors import current_semester, semester_code_for
-from students.services import one_time_hash, one_time_password, semester_create
+from students.services import one_time_hash, one_time_password
+from students.student_resource import (
+    CATEGORY_NAMES,
+    CATEGORY_SHEET_NAMES,
+    COLUMNS,
+    GENDER_NAMES,
+    SOURCE_NAMES,
+    StudentResource,
+    categories,
+)
 
-# The names schools write in their sheets (DESIGN "Category names accepted in sheets").
-CATEGORY_NAMES = {
-    "留守": Category.LEFT_BEHIND,
-    "留守学生": Category.LEFT_BEHIND,
-    "贫困": Category.POOR,
-    "家庭经济困难": Category.POOR,
-    "家庭经济困难学生": Category.POOR,
-    "建档立卡": Category.POOR,
-    "学困": Category.STRUGGLING,
-    "学习困难": Category.STRUGGLING,
-    "学习困难学生": Category.STRUGGLING,
-    "问题": Category.PROBLEM,
-    "问题学生": Category.PROBLEM,
-}
-# Sheets are Chinese whatever the page's language, so that an export always re-imports.
-SOURCE_NAMES = {
-    "建档立卡": Identification.Source.REGISTERED_POOR,
-    "民政低保": Identification.Source.SUBSISTENCE,
-    "学校认定": Identification.Source.SCHOOL,
-    "其他": Identification.Source.OTHER,
-}
-GENDER_NAMES = {"男": Student.Gender.MALE, "女": Student.Gender.FEMALE}
-CATEGORY_SHEET_NAMES = {
-    Category.LEFT_BEHIND: "留守",
-    Category.POOR: "贫困",
-    Category.STRUGGLING: "学困",
-    Category.PROBLEM: "问题",
-}
-CATEGORY_SEPARATORS = ("、", ",", "，", ";", "；", "/", " ")
-
-
-def categories(value: Any) -> list[str]:
-    """One or several categories joined by 、 (commas and spaces are forgiven)."""
-    raw = str(value)
-    for separator in CATEGORY_SEPARATORS[1:]:
-        raw = raw.replace(separator, CATEGORY_SEPARATORS[0])
-    found: list[str] = []
-    for name in filter(None, (part.strip() for part in raw.split(CATEGORY_SEPARATORS[0]))):
-        if name not in CATEGORY_NAMES:
-            raise CellError(
-                _("无法识别的类别“%(name)s”，可填：留守、贫困、学困、问题") % {"name": name}
-            )
-        if CATEGORY_NAMES[name] not in found:
-            found.append(CATEGORY_NAMES[name])
-    return found
-
-
-def _id_number(value: Any) -> str:
-    """Normalised here; checked once per row in plan(), together with the birth date."""
-    return idcard.normalize(text(value, max_length=40))
+# Import the Resource's names from here too: pairing's sheet reads the category names.
+__all__ = [
+    "CATEGORY_NAMES",
+    "CATEGORY_SHEET_NAMES",
+    "GENDER_NAMES",
+    "SOURCE_NAMES",
+    "StudentsSheet",
+    "TeachersSheet",
+    "categories",
+]
 
 
 def _text(length: int) -> Any:
     return lambda value: text(value, max_length=length)
-
-
-# The student's own fields, in the order of DESIGN's headers; (header, model field).
-FIELD_COLUMNS = (
-    ("姓名", "name"),
-    ("性别", "gender"),
-    ("出生日期", "birth_date"),
-    ("身份证号", "id_number"),
-    ("监护人", "guardian_name"),
-    ("监护人关系", "guardian_relation"),
-    ("监护人电话", "guardian_phone"),
-    ("家庭住址", "address"),
-    ("父母务工地", "parents_workplace"),
-    ("是否寄宿", "boarding"),
-)
 
 
 class StudentsSheet:
@@ -120,283 +69,12 @@ class StudentsSheet:
         "每行一名学生，包括不属于帮扶对象的学生（年级平均分需要全部学生的成绩）。"
         "类别为空表示不是帮扶对象；类别按导入所选学期认定（默认为当前学期）。"
     )
-    columns = (
-        Column("学籍号", "student_no", True, code, gettext_lazy("学生的学籍号，全县唯一")),
-        Column("姓名", "name", True, _text(40)),
-        Column(
-            "性别",
-            "gender",
-            True,
-            choice(GENDER_NAMES, label=gettext_lazy("性别")),
-            gettext_lazy("男 或 女"),
-        ),
-        Column("出生日期", "birth_date", True, date, gettext_lazy("如 2012-03-15")),
-        Column(
-            "入学年份",
-            "entry_year",
-            True,
-            lambda v: integer(v, low=1990, high=2100),
-            gettext_lazy("如 2024，即该生所在的级"),
-        ),
-        Column("班级", "class_name", True, _text(40), gettext_lazy("如 七年级(1)班")),
-        Column(
-            "身份证号",
-            "id_number",
-            False,
-            _id_number,
-            gettext_lazy("18 位，须与出生日期一致；页面上只显示部分号码"),
-        ),
-        Column("年级", "grade", False, _text(20), gettext_lazy("仅供参考，不导入")),
-        Column(
-            "类别",
-            "categories",
-            False,
-            categories,
-            gettext_lazy("留守、贫困、学困、问题，多个用“、”分隔；非帮扶对象留空"),
-        ),
-        Column(
-            "认定来源",
-            "source",
-            False,
-            choice(SOURCE_NAMES, label=gettext_lazy("认定来源")),
-            gettext_lazy("建档立卡、民政低保、学校认定 或 其他；留空为学校认定"),
-        ),
-        Column("监护人", "guardian_name", False, _text(40)),
-        Column("监护人关系", "guardian_relation", False, _text(20)),
-        Column("监护人电话", "guardian_phone", False, _text(20)),
-        Column("家庭住址", "address", False, _text(200)),
-        Column("父母务工地", "parents_workplace", False, _text(100)),
-        Column("是否寄宿", "boarding", False, yes_no, gettext_lazy("是 或 否")),
-    )
+    columns = COLUMNS
 
     def plan(self, parsed: Rows, *, school: School, semester: Semester | None, by: Any) -> Plan:
-        plan = Plan(kind=self.kind, errors=list(parsed.errors))
-        errors = plan.errors
-        read = parsed.records
-        if errors and errors[0].row == 1:
-            return plan
-        present = set(parsed.headers)
-        duplicate_keys(
-            ((n, r["student_no"]) for n, r, _ok in read if r.get("student_no")),
-            column="学籍号",
-            errors=errors,
-        )
-        rows = [(n, r) for n, r, ok in read if ok]
-        for number, row, _ok in read:
-            if row.get("id_number"):
-                problems = idcard.problems(row["id_number"], birth=row.get("birth_date"))
-                errors.extend(RowError(number, "身份证号", p) for p in problems)
-
-        keys = [r["student_no"] for _n, r in rows]
-        existing = {
-            s.student_no: s
-            for s in Student.objects.filter(school=school).select_related("cohort", "school_class")
-        }
-        elsewhere = set(
-            Student.objects.filter(student_no__in=[k for k in keys if k not in existing])
-            .exclude(school=school)
-            .values_list("student_no", flat=True)
-        )
-        for number, row in rows:
-            if row["student_no"] in elsewhere:
-                errors.append(RowError(number, "学籍号", _("该学籍号已属于其他学校的学生")))
-
-        cohorts = {c.entry_year: c for c in Cohort.objects.filter(school=school)}
-        classes = {
-            (c.cohort.entry_year, c.name): c
-            for c in SchoolClass.objects.filter(school=school).select_related("cohort")
-        }
-        new_classes = sorted({(r["entry_year"], r["class_name"]) for _n, r in rows} - set(classes))
-        for year, name in new_classes:
-            plan.creates.append(_("班级：%(year)s级 %(name)s") % {"year": year, "name": name})
-
-        wants_categories = any(r.get("categories") for _n, r in rows)
-        target = semester or current_semester(school=school, on=timezone.localdate())
-        new_semester_code = None
-        if wants_categories and target is None:
-            new_semester_code = semester_code_for(timezone.localdate())
-            plan.creates.append(_("学期：%(code)s") % {"code": new_semester_code})
-        identified: set[tuple[str, str]] = set()
-        # A semester the import is to create (not saved yet) has no identifications.
-        if target is not None and target.pk is not None:
-            identified = set(
-                Identification.objects.filter(
-                    semester=target,
-                    student__school=school,
-                    state=Identification.State.APPROVED,
-                ).values_list("student__student_no", "category")
-            )
-
-        for number, row in rows:
-            values = self._values(row, present)
-            student = existing.get(row["student_no"])
-            wanted = [
-                c for c in row.get("categories") or [] if (row["student_no"], c) not in identified
-            ]
-            if student is None:
-                plan.changes.append(RowChange(number, row["student_no"], "new"))
-                continue
-            changed = [
-                header
-                for header, attr in FIELD_COLUMNS
-                if attr in values and getattr(student, attr) != values[attr]
-            ]
-            if student.cohort.entry_year != row["entry_year"]:
-                changed.append("入学年份")
-            current_class = student.school_class.name if student.school_class else None
-            if current_class != row["class_name"] or "入学年份" in changed:
-                changed.append("班级")
-            if wanted:
-                changed.append("类别")
-            plan.changes.append(
-                RowChange(number, row["student_no"], "changed" if changed else "unchanged", changed)
-            )
-
-        if errors:
-            plan.changes = []
-            plan.creates = []
-            return plan
-
-        touched = {c.key for c in plan.changes if c.action != "unchanged"}
-
-        def apply() -> dict[str, int]:
-            return self._apply(
-                school=school,
-                rows=[(n, r) for n, r in rows if r["student_no"] in touched],
-                present=present,
-                existing=existing,
-                cohorts=cohorts,
-                classes=classes,
-                target=target,
-                new_semester_code=new_semester_code,
-                identified=identified,
-                by=by,
-            )
-
-        plan.apply = apply
-        return plan
-
-    @staticmethod
-    def _values(row: dict[str, Any], present: set[str]) -> dict[str, Any]:
-        """The model fields the file sets: a column that is absent leaves its field alone; a
-        blank cell in a present column clears it."""
-        values: dict[str, Any] = {}
-        for header, attr in FIELD_COLUMNS:
-            if header not in present:
-                continue
-            value = row.get(attr)
-            if attr == "boarding":
-                values[attr] = bool(value)
-            else:
-                values[attr] = value if value is not None else ""
-        return values
-
-    @transaction.atomic
-    def _apply(
-        self,
-        *,
-        school: School,
-        rows: list[tuple[int, dict[str, Any]]],
-        present: set[str],
-        existing: dict[str, Student],
-        cohorts: dict[int, Cohort],
-        classes: dict[tuple[int, str], SchoolClass],
-        target: Semester | None,
-        new_semester_code: str | None,
-        identified: set[tuple[str, str]],
-        by: Any,
-    ) -> dict[str, int]:
-        for year in sorted({r["entry_year"] for _n, r in rows} - set(cohorts)):
-            cohorts[year] = Cohort.objects.create(school=school, entry_year=year)
-        for year, name in sorted(
-            {(r["entry_year"], r["class_name"]) for _n, r in rows} - set(classes)
-        ):
-            classes[(year, name)] = SchoolClass.objects.create(
-                school=school, cohort=cohorts[year], name=name
-            )
-        if new_semester_code:
-            target = semester_create(school=school, code=new_semester_code)
-
-        now = timezone.now()
-        creations: list[Student] = []
-        changed: list[Student] = []
-        update_fields = {"updated_at"}
-        ids: dict[str, int] = {}
-        for _number, row in rows:
-            values = self._values(row, present)
-            # Raw ids rather than objects: the related-object descriptors cost more than the
-            # rest of building a row, at 10,000 rows.
-            values["cohort_id"] = cohorts[row["entry_year"]].pk
-            values["school_class_id"] = classes[(row["entry_year"], row["class_name"])].pk
-            student = existing.get(row["student_no"])
-            if student is None:
-                creations.append(
-                    Student(
-                        school_id=school.pk, student_no=row["student_no"], updated_at=now, **values
-                    )
-                )
-                continue
-            ids[student.student_no] = student.pk
-            if all(getattr(student, attr) == value for attr, value in values.items()):
-                continue  # unchanged: no write, no history entry
-            for attr, value in values.items():
-                setattr(student, attr, value)
-            student.updated_at = now
-            update_fields.update(values)
-            changed.append(student)
-        if "id_number" in update_fields:
-            update_fields.add("id_number_hash")
-        # Both backends return the new primary keys, so no query is needed to find them.
-        for student in tracked_bulk_create(Student, creations, by=by, reason=IMPORT_REASON):
-            ids[student.student_no] = student.pk
-        tracked_bulk_update(Student, changed, sorted(update_fields), by=by, reason=IMPORT_REASON)
-
-        new_identifications = []
-        by_id = by.pk if by is not None else None
-        if target is not None:
-            proposed = {
-                (i.student_id, i.category): i
-                for i in Identification.objects.filter(
-                    semester=target, state=Identification.State.PROPOSED, student__school=school
-                )
-            }
-            approving = []
-            for _number, row in rows:
-                source = row.get("source") or Identification.Source.SCHOOL
-                for category in row.get("categories") or []:
-                    if (row["student_no"], category) in identified:
-                        continue
-                    pending = proposed.get((ids[row["student_no"]], category))
-                    if pending is not None:
-                        pending.state = Identification.State.APPROVED
-                        pending.approved_by, pending.approved_at = by, now
-                        approving.append(pending)
-                        continue
-                    new_identifications.append(
-                        Identification(
-                            student_id=ids[row["student_no"]],
-                            semester_id=target.pk,
-                            category=category,
-                            source=source,
-                            state=Identification.State.APPROVED,
-                            proposed_by_id=by_id,
-                            approved_by_id=by_id,
-                            approved_at=now,
-                        )
-                    )
-            tracked_bulk_create(Identification, new_identifications, by=by, reason=IMPORT_REASON)
-            tracked_bulk_update(
-                Identification,
-                approving,
-                ["state", "approved_by", "approved_at"],
-                by=by,
-                reason=IMPORT_REASON,
-            )
-        return {
-            "new": len(creations),
-            "changed": len(changed),
-            "identifications": len(new_identifications),
-        }
+        """The Resource's dry run as the preview; `apply` is its real run (`sheet_plan`)."""
+        resource = StudentResource(school=school, semester=semester, by=by, rows=parsed)
+        return sheet_plan(self.kind, resource)
 
     def export_rows(
         self, *, students: Iterable[Student], semester: Semester | None
@@ -462,7 +140,7 @@ class TeachersSheet:
         Column(
             "工号", "staff_number", True, code, gettext_lazy("教师的工号，即登录账号，全县唯一")
         ),
-        Column("姓名", "name", True, _text(40)),
+        Column("姓名", "name", True, person_name),
         Column("手机号", "phone", False, _text(20)),
         Column("任教学科", "subjects", False, _text(100), gettext_lazy("如 语文、数学")),
         Column("是否班主任", "homeroom", False, yes_no, gettext_lazy("是 或 否")),
@@ -482,7 +160,7 @@ class TeachersSheet:
         plan = Plan(kind=self.kind, errors=list(parsed.errors))
         errors = plan.errors
         read = parsed.records
-        if errors and errors[0].row == 1:
+        if parsed.missing:
             return plan
         present = set(parsed.headers)
         # Usernames are unique regardless of case (staff_create), so 工号 are compared so too.

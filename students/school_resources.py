@@ -8,7 +8,17 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aidcase.spreadsheets import Column, Plan, RowChange, RowError, Rows, code, duplicate_keys, text
+from aidcase.spreadsheets import (
+    Column,
+    Plan,
+    RowChange,
+    RowError,
+    Rows,
+    code,
+    duplicate_keys,
+    person_name,
+    text,
+)
 from students.models import County, School
 from students.services import school_account_problems, school_accounts_create
 
@@ -40,8 +50,8 @@ class SchoolsSheet:
         Column("学校名称", "name", True, _text(100)),
         Column("乡镇", "town", False, _text(50)),
         Column("学段", "stage", False, _text(30), gettext_lazy("如 初中、小学、九年一贯制")),
-        Column("校长姓名", "principal_name", False, _text(40), gettext_lazy("校长账号的姓名")),
-        Column("资助办负责人", "office_name", False, _text(40), gettext_lazy("资助办账号的姓名")),
+        Column("校长姓名", "principal_name", False, person_name, gettext_lazy("校长账号的姓名")),
+        Column("资助办负责人", "office_name", False, person_name, gettext_lazy("资助办账号的姓名")),
     )
 
     def plan(self, parsed: Rows, *, county_name: str, by: Any) -> Plan:
@@ -50,7 +60,7 @@ class SchoolsSheet:
         plan = Plan(kind=self.kind, errors=list(parsed.errors))
         errors = plan.errors
         read = parsed.records
-        if errors and errors[0].row == 1:
+        if parsed.missing:
             return plan
         county_name = county_name.strip()
         try:
@@ -119,12 +129,11 @@ class SchoolsSheet:
 
     @staticmethod
     def _elsewhere(school: School) -> str:
+        """A code held outside the county: the school is not named, as the county
+        administrator sees only their own county's schools."""
         if school.county is None:
-            return _("该学校代码已被未归属县（区）的学校“%(name)s”使用") % {"name": school.name}
-        return _("该学校代码已属于%(county)s的学校“%(name)s”") % {
-            "county": school.county.name,
-            "name": school.name,
-        }
+            return _("该学校代码已被未归属县（区）的学校使用，请核对代码")
+        return _("该学校代码已被其他县（区）的学校使用，请核对代码")
 
     @staticmethod
     @transaction.atomic

@@ -5,11 +5,12 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from aidcase.permissions import profile_of
+from aidcase.roles import COUNTY_ROLES
 from students import idcard
 from students.fields import lookup_hash
 from students.models import (
@@ -26,6 +27,9 @@ from students.models import (
 )
 
 User = get_user_model()
+
+# The two accounts of every school that its county's administrator manages.
+SCHOOL_ACCOUNT_ROLES = (Role.OFFICE, Role.PRINCIPAL)
 
 # The status filter's value for archived students, who are otherwise left out of searches.
 ARCHIVED = "archived"
@@ -86,7 +90,7 @@ def schools_visible_to(*, user: Any) -> QuerySet[School]:
     profile = profile_of(user)
     if profile is None:
         return School.objects.none()
-    if profile.role == Role.COUNTY:
+    if profile.role in COUNTY_ROLES:
         return School.objects.filter(county=profile.county)
     return School.objects.filter(pk=profile.school_id or 0)
 
@@ -187,6 +191,38 @@ def teacher_get_for_user(*, user: Any, pk: int) -> Profile:
     profile = (
         Profile.objects.filter(school__in=schools_visible_to(user=user), pk=pk, role=Role.TEACHER)
         .select_related("user")
+        .first()
+    )
+    if profile is None:
+        raise Http404
+    return profile
+
+
+def county_schools_with_accounts(*, county: Any, query: str = "") -> QuerySet[School]:
+    """The county's schools for its administrator, by code, each with its aid-office and
+    principal accounts (`school.accounts`, users joined): three queries for any number of
+    schools. `query` narrows them by code, name or 乡镇."""
+    schools = School.objects.filter(county=county)
+    if query:
+        schools = schools.filter(
+            Q(code__icontains=query) | Q(name__contains=query) | Q(town__contains=query)
+        )
+    accounts = (
+        Profile.objects.filter(role__in=SCHOOL_ACCOUNT_ROLES)
+        .select_related("user")
+        .order_by("role", "user__username")
+    )
+    return schools.order_by("code").prefetch_related(
+        Prefetch("staff", queryset=accounts, to_attr="accounts")
+    )
+
+
+def school_account_get_for_county(*, county: Any, pk: int) -> Profile:
+    """An aid-office or principal account of a school of the county, for its administrator to
+    reset or (de)activate; 404 for anything else (teachers are their school office's)."""
+    profile = (
+        Profile.objects.filter(pk=pk, role__in=SCHOOL_ACCOUNT_ROLES, school__county=county)
+        .select_related("user", "school")
         .first()
     )
     if profile is None:

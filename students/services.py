@@ -13,6 +13,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aidcase.audit import DEACTIVATE_REASON, PASSWORD_RESET_REASON, REACTIVATE_REASON
 from aidcase.security import sessions_end_for
 from students.models import (
     Category,
@@ -34,7 +35,9 @@ from students.signals import student_left
 
 
 @transaction.atomic
-def school_create(*, code: str, name: str, county_name: str = "") -> School:
+def school_create(
+    *, code: str, name: str, county_name: str = "", town: str = "", stage: str = ""
+) -> School:
     """Creates a school, and its county when one is named and does not exist yet."""
     code, name, county_name = code.strip(), name.strip(), county_name.strip()
     county = County.objects.filter(name=county_name).first() if county_name else None
@@ -42,10 +45,56 @@ def school_create(*, code: str, name: str, county_name: str = "") -> School:
         county = County(name=county_name)
         county.full_clean()
         county.save()
-    school = School(code=code, name=name, county=county)
+    school = School(code=code, name=name, county=county, town=town.strip(), stage=stage.strip())
     school.full_clean()
     school.save()
     return school
+
+
+@transaction.atomic
+def county_school_add(
+    *,
+    county: County,
+    code: str,
+    name: str,
+    town: str = "",
+    stage: str = "",
+    principal_name: str = "",
+    office_name: str = "",
+    by: Any,
+) -> tuple[School, list[tuple[str, str, str]]]:
+    """A new school of the county with its aid-office and principal accounts, as a row of the
+    schools sheet makes them (the same `school_accounts_create`). A code held by a school,
+    of this county or another, is refused without naming another county's school: the
+    county administrator sees only their own. Returns the school and the (username, role,
+    one-time password) rows, shown this once."""
+    code, name = code.strip(), name.strip()
+    errors: dict[str, list[str]] = {}
+    if not name:
+        errors["name"] = [_("请填写学校名称")]
+    existing = School.objects.filter(code__iexact=code).first() if code else None
+    if not code:
+        errors["code"] = [_("请填写学校代码")]
+    elif existing is not None and existing.county_id == county.pk:
+        errors["code"] = [
+            _("本县已有学校代码 %(code)s：%(name)s")
+            % {"code": existing.code, "name": existing.name}
+        ]
+    elif existing is not None:
+        errors["code"] = [
+            _("学校代码 %(code)s 已被其他县（区）的学校使用，请核对代码") % {"code": code}
+        ]
+    else:
+        problems = school_account_problems(code=code)
+        if problems:
+            errors["code"] = problems
+    if errors:
+        raise ValidationError(errors)
+    school = school_create(code=code, name=name, county_name=county.name, town=town, stage=stage)
+    accounts = school_accounts_create(
+        school=school, office_name=office_name, principal_name=principal_name, by=by
+    )
+    return school, accounts
 
 
 @transaction.atomic
@@ -256,25 +305,69 @@ def staff_create(
         raise ValidationError(
             {"staff_number": _("工号只能包含字母、数字、下划线或连字符，最多32位")}
         )
-    user_model = get_user_model()
-    if user_model.objects.filter(username__iexact=staff_number).exists():
+    if get_user_model().objects.filter(username__iexact=staff_number).exists():
         raise ValidationError(
             {"staff_number": _("工号 %(number)s 已被使用") % {"number": staff_number}}
         )
-    password = one_time_password()
-    user = user_model.objects.create(username=staff_number, password=one_time_hash(password))
-    profile = Profile(
-        user=user,
+    return _account_create(
+        username=staff_number,
         role=role,
         school=school,
         name=name.strip(),
         phone=phone.strip(),
         subjects=subjects.strip(),
-        must_change_password=True,
     )
+
+
+def _account_create(*, username: str, **profile_fields: Any) -> tuple[Any, str]:
+    """Every account AidCase makes: a user with a one-time password that must be changed at
+    first login, and its profile. Returns the user and that password (shown once)."""
+    password = one_time_password()
+    user = get_user_model().objects.create(username=username, password=one_time_hash(password))
+    profile = Profile(user=user, must_change_password=True, **profile_fields)
     profile.full_clean()
     profile.save()
     return user, password
+
+
+@transaction.atomic
+def county_admin_create(
+    *, username: str, county_name: str, name: str = "", by: Any
+) -> tuple[Any, str, bool]:
+    """Creates a county administrator (县教育局管理员) of the named county, the county too when
+    it is new. The username is refused when taken (in any case) or outside the account
+    charset. Returns the user, its one-time password (shown once) and whether the county
+    was created."""
+    username, county_name = username.strip(), county_name.strip()
+    errors: dict[str, list[str]] = {}
+    if not STAFF_NUMBER_RE.match(username):
+        errors["username"] = [_("用户名只能包含字母、数字、下划线或连字符，最多32位")]
+    elif taken := (
+        get_user_model()
+        .objects.filter(username__iexact=username)
+        .values_list("username", flat=True)
+        .first()
+    ):
+        errors["username"] = [_("账号 %(username)s 已存在") % {"username": taken}]
+    county = County.objects.filter(name=county_name).first() or County(name=county_name)
+    created = county._state.adding
+    if created:
+        try:
+            county.full_clean()
+        except ValidationError as error:
+            errors["county"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    if created:
+        county.save()
+    user, password = _account_create(
+        username=username,
+        role=Role.COUNTY_ADMIN,
+        county=county,
+        school=None,
+        name=name.strip() or str(Role.COUNTY_ADMIN.label),
+    )
+    return user, password, created
 
 
 # The two accounts every school gets (DESIGN "Management commands"), by the role they hold.
@@ -341,6 +434,7 @@ def staff_reset_password(*, profile: Profile, by: Any) -> str:
     profile.user.set_password(password)
     profile.user.save(update_fields=["password"])
     profile.must_change_password = True
+    _history_note(profile, reason=PASSWORD_RESET_REASON, by=by)
     profile.save(update_fields=["must_change_password"])
     sessions_end_for(profile.user)
     return password
@@ -354,6 +448,16 @@ def staff_set_active(*, profile: Profile, active: bool, by: Any) -> Profile:
         raise ValidationError(_("该教师还有进行中的结对，请先结束或移交这些结对再停用账号"))
     profile.user.is_active = active
     profile.user.save(update_fields=["is_active"])
+    # The user has no history of its own: the profile's names the change and who made it.
+    _history_note(profile, reason=REACTIVATE_REASON if active else DEACTIVATE_REASON, by=by)
+    profile.save()
     if not active:
         sessions_end_for(profile.user)
     return profile
+
+
+def _history_note(profile: Profile, *, reason: str, by: Any) -> None:
+    """Names the reason and the person in the history row the profile's next save writes."""
+    profile._change_reason = reason  # type: ignore[attr-defined]
+    if by is not None:
+        profile._history_user = by  # type: ignore[attr-defined]

@@ -130,10 +130,12 @@ class World:
     """School A (county X): teacher T1 with student S1 (side "a1") and teacher T2 with S2
     (side "a2"), the office and the principal, and S3 who has no helper yet. School B in the
     same county and school C in county Y, each with the same records (sides "b", "c"). The
-    county viewer sees county X in aggregates."""
+    county viewer and the county administrator see county X in aggregates; the administrator
+    manages its schools' office and principal accounts."""
 
     sides: dict[str, Side]
     county_viewer: User
+    county_admin: User
     students: list[Any]  # every student of the world
     sessions: dict[str, str] = field(default_factory=dict)  # role → session key
 
@@ -144,6 +146,8 @@ class World:
     def actor(self, role: str) -> User:
         if role == "county":
             return self.county_viewer
+        if role == "county_admin":
+            return self.county_admin
         return getattr(self.own, role)
 
     def visible(self, role: str) -> set[int]:
@@ -159,9 +163,10 @@ class World:
 
     def outsiders(self, role: str, *, public: bool = False) -> list[str]:
         """Names no page shows the role: the schools out of its reach and their staff; for
-        the county viewer, whose pages are aggregates, every teacher's name too (except on
-        a public page, such as the questionnaire's, which names its teacher to anyone)."""
-        if role == "county":
+        the county viewer and administrator, whose pages are aggregates and accounts, every
+        teacher's name too (except on a public page, such as the questionnaire's, which names
+        its teacher to anyone)."""
+        if role in ("county", "county_admin"):
             out = [self.sides["c"]]
             teachers = [] if public else [side.teacher for side in self.sides.values()]
         else:
@@ -359,7 +364,8 @@ def _finish(at: dict[str, Any], parts: list[dict[str, Any]], media: Path) -> lis
 
 def build_world(*, media: Path) -> World:
     """Everything the matrix needs, in two seconds or so: one school of two teachers, another
-    school of the same county, a school of another county, and a county viewer."""
+    school of the same county, a school of another county, a county viewer and a county
+    administrator."""
     today = localdate()
     a = _school("A001", "甲县", today=today)
     a1, a2 = _side(a, "a1", today=today), _side(a, "a2", today=today)
@@ -377,9 +383,10 @@ def build_world(*, media: Path) -> World:
     [side_b] = _finish(b, [_side(b, "b", today=today)], media)
     [side_c] = _finish(c, [_side(c, "c", today=today)], media)
     viewer = factories.make_user(Role.COUNTY, county=a["school"].county, name="甲县教育局")
+    admin = factories.make_user(Role.COUNTY_ADMIN, county=a["school"].county, name="甲县管理员")
     sides = {"a1": side_a1, "a2": side_a2, "b": side_b, "c": side_c}
     students = [side.student for side in sides.values()] + [s3]
-    return World(sides=sides, county_viewer=viewer, students=students)
+    return World(sides=sides, county_viewer=viewer, county_admin=admin, students=students)
 
 
 # ---------------------------------------------------------------------------------------

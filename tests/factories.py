@@ -78,8 +78,9 @@ class ProfileFactory(factory.django.DjangoModelFactory[Profile]):
 
 
 def make_user(role: str = Role.TEACHER, *, school: School | None = None, county=None, **kwargs):
-    """A user with a profile of the given role at a school (or, for county viewers, a county)."""
-    if role == Role.COUNTY:
+    """A user with a profile of the given role at a school (or, for the county viewer and the
+    county administrator, a county)."""
+    if role in (Role.COUNTY, Role.COUNTY_ADMIN):
         profile = ProfileFactory(role=role, school=None, county=county or CountyFactory(), **kwargs)
     else:
         profile = ProfileFactory(role=role, school=school or SchoolFactory(), **kwargs)

@@ -88,3 +88,7 @@ def template_files() -> dict[str, Path]:
         for path in sorted(folder.rglob("*.html")) if folder.is_dir() else []:
             found.setdefault(str(path.relative_to(folder)), path)
     return found
+
+
+# What an import says of a required column it did not find.
+MISSING_COLUMN = "缺少必填列（前 10 行中没有包含全部必填列的表头行）：请加上这一列，或按模板改列名"

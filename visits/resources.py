@@ -95,7 +95,7 @@ class IncidentsSheet:
         plan = Plan(kind=self.kind, errors=list(parsed.errors))
         errors = plan.errors
         read = parsed.records
-        if errors and errors[0].row == 1:
+        if parsed.missing:
             return plan
         duplicate_keys(
             (

@@ -8,7 +8,7 @@ from django.test import Client, override_settings
 from tests.access import build_world, media_root
 
 # The roles the world's users play, each logged in once for the module.
-WORLD_ROLES = ("teacher", "office", "principal", "county")
+WORLD_ROLES = ("teacher", "office", "principal", "county", "county_admin")
 
 
 @pytest.fixture(scope="module")

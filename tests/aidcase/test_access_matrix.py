@@ -3,7 +3,8 @@ and POST by each role, on its own objects and on others', and no response shows 
 the role may not see.
 
 The roles are played by the world's users (tests/access.py): T1, a teacher of school A; the
-aid office and the principal of school A; the viewer of county X (schools A and B). Their
+aid office and the principal of school A; the viewer and the administrator of county X
+(schools A and B), who may never open a child's record. Their
 own objects are T1's side of school A: student S1, T1's pairing, logs, photo, sheet… (the
 "a1" side). Others' objects are T2's side of school A (for a teacher: a colleague's student,
 pairing, logs and sheet), school B of the same county and school C of county Y: each must
@@ -45,7 +46,9 @@ from tests.access import (
 pytestmark = pytest.mark.django_db
 
 TEACHER, OFFICE, PRINCIPAL, COUNTY = "teacher", "office", "principal", "county"
-ROLES = (TEACHER, OFFICE, PRINCIPAL, COUNTY)
+COUNTY_ADMIN = "county_admin"
+ROLES = (TEACHER, OFFICE, PRINCIPAL, COUNTY, COUNTY_ADMIN)
+COUNTY_ROLES = (COUNTY, COUNTY_ADMIN)
 SCHOOL = (TEACHER, OFFICE, PRINCIPAL)
 MANAGERS = (OFFICE, PRINCIPAL)
 METHODS = ("get", "post")
@@ -99,6 +102,8 @@ TARGETS = {
         lambda w, s, role: {"pk": w.own.semester, "pairing": s.pairing}
     ),
     "questionnaire link": Target(lambda w, s, role: {"token": s.token}),
+    # A school's aid-office account, which its county's administrator manages.
+    "school account": Target(lambda w, s, role: {"pk": s.office.profile}, per_teacher=False),
 }
 
 
@@ -165,8 +170,20 @@ MATRIX: dict[str, Entry] = {
     # Dashboards
     "dashboard": Entry(allow(*MANAGERS), content=True, views=FOREIGN_FILTERS),
     "pairing_cap": Entry(allow(OFFICE, get=POST_ONLY)),
-    "county": Entry(allow(COUNTY), content=True),
-    "county_school": Entry(allow(COUNTY), target="school", content=True),
+    "county": Entry(allow(*COUNTY_ROLES), content=True),
+    "county_school": Entry(allow(*COUNTY_ROLES), target="school", content=True),
+    # The county administrator's schools and their accounts: no child on any of them.
+    "county_schools": Entry(allow(COUNTY_ADMIN, post=405), content=True, search="q"),
+    "county_school_create": Entry(allow(COUNTY_ADMIN)),  # an empty form comes back (200)
+    "county_account_reset": Entry(allow(COUNTY_ADMIN, get=POST_ONLY), target="school account"),
+    "county_account_set_active": Entry(allow(COUNTY_ADMIN, get=POST_ONLY), target="school account"),
+    # Nothing waits: the page says so (a redirect).
+    "county_passwords": Entry(allow(COUNTY_ADMIN, get=POST_ONLY)),
+    # The county's schools sheet: a POST without a file comes back with the message (200), a
+    # confirmation without a token is sent back to the upload (a redirect).
+    "county_schools_import": Entry(allow(COUNTY_ADMIN)),
+    "county_schools_import_confirm": Entry(allow(COUNTY_ADMIN, get=POST_ONLY)),
+    "county_schools_template": Entry(allow(COUNTY_ADMIN, post=405), content=True),
     # A teacher's day
     "me": Entry(allow(*SCHOOL), content=True, shows=(TEACHER,)),
     "student_detail": Entry(allow(*SCHOOL), target="student", shows=SCHOOL),
@@ -291,8 +308,8 @@ def others_of(role: str, entry: Entry) -> tuple[str, ...]:
     """The sides whose objects the role must not reach through the route."""
     if entry.target is None or entry.bearer or role not in entry.target_roles:
         return ()
-    if role == COUNTY:
-        return ("c",)  # school B is in the viewer's own county
+    if role in COUNTY_ROLES:
+        return ("c",)  # school B is in the county's own
     if role == TEACHER and TARGETS[entry.target].per_teacher:
         return ("a2", "b", "c")
     return ("b", "c")
@@ -498,8 +515,8 @@ def test_a_questionnaire_link_names_no_student_and_a_wrong_one_opens_nothing(wor
 @pytest.mark.parametrize("role", ROLES)
 def test_the_world_is_what_the_matrix_assumes(world, role):
     """Whom each role may see is what the scoping selector says (T1: S1 alone; the office
-    and the principal: school A; the county viewer: no one), and the names and 学籍号 are
-    told apart by their first three characters, as the searches need."""
+    and the principal: school A; the county viewer and administrator: no one), and the
+    names and 学籍号 are told apart by their first three characters, as the searches need."""
     visible = students_visible_to(user=world.actor(role)).values_list("pk", flat=True)
     assert set(visible) == world.visible(role)
     assert {s.name[:3] for s in world.students} == {n[:3] for n, _no, _id in NAMES.values()}
@@ -507,3 +524,4 @@ def test_the_world_is_what_the_matrix_assumes(world, role):
     assert world.sides["b"].school.county_id == world.own.school.county_id
     assert world.sides["c"].school.county_id != world.own.school.county_id
     assert world.county_viewer.profile.county_id == world.own.school.county_id
+    assert world.county_admin.profile.county_id == world.own.school.county_id

@@ -12,16 +12,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
-from aidcase import spreadsheets
-from aidcase.spreadsheets import (
-    MAX_EXPANDED,
-    MAX_SHEET,
-    MAX_STRINGS,
-    MB,
-    FileRefused,
-    read_table,
-    workbook_bytes,
-)
+from aidcase import sheetfiles
+from aidcase.sheetfiles import MAX_EXPANDED, MAX_SHEET, MAX_STRINGS, MB, FileRefused
+from aidcase.spreadsheets import read_table, workbook_bytes
 from bench.imports import roster, roster_rows
 from students.models import Role
 from students.resources import StudentsSheet
@@ -66,14 +59,14 @@ def never_parsed(monkeypatch):
         calls.append(args)
         raise MemoryError
 
-    monkeypatch.setattr(spreadsheets.openpyxl, "load_workbook", refuse)
+    monkeypatch.setattr(sheetfiles.openpyxl, "load_workbook", refuse)
     yield
     assert not calls, "openpyxl.load_workbook was called"
 
 
 def refusal(data: bytes) -> str:
     with pytest.raises(FileRefused) as refused:
-        read_table(io.BytesIO(data), name="名册.xlsx")
+        read_table(io.BytesIO(data), StudentsSheet.columns, name="名册.xlsx")
     return str(refused.value)
 
 
@@ -101,7 +94,7 @@ def test_a_shared_strings_table_past_the_limit_is_refused_without_using_memory(
 
 
 def test_a_sheet_past_the_limit_is_refused(small_roster, never_parsed, monkeypatch):
-    monkeypatch.setattr(spreadsheets, "MAX_SHEET", 1 * MB)
+    monkeypatch.setattr(sheetfiles, "MAX_SHEET", 1 * MB)
     sheet = zipfile.ZipFile(io.BytesIO(small_roster)).read(SHEET)
     rows = b"".join(
         b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (n, n, n) for n in range(50_000)
@@ -112,7 +105,7 @@ def test_a_sheet_past_the_limit_is_refused(small_roster, never_parsed, monkeypat
 
 
 def test_a_file_past_the_total_limit_is_refused(small_roster, never_parsed, monkeypatch):
-    monkeypatch.setattr(spreadsheets, "MAX_EXPANDED", 1 * MB)
+    monkeypatch.setattr(sheetfiles, "MAX_EXPANDED", 1 * MB)
     data = replaced(small_roster, "docProps/custom.xml", b"<x/>" * 300_000)
     assert "这个文件解开后有 2 MB，上限是 1 MB" in refusal(data)
 
@@ -143,7 +136,7 @@ def test_the_benchmark_roster_is_read_and_100000_rows_fit_with_room_to_spare():
     # Given the benchmark's roster of 10,000 students, saved the way Excel saves it
     data = roster(10_000)
     # Then it is read
-    table = read_table(io.BytesIO(data), name="名册.xlsx")
+    table = read_table(io.BytesIO(data), StudentsSheet.columns, name="名册.xlsx")
     assert table.headers[:2] == ["学籍号", "姓名"]
     # And ten times as many rows (the import's maximum) stay under half of each limit
     parts = sizes(data)
@@ -164,7 +157,9 @@ def test_an_export_of_100000_rows_would_import_again():
     parts = sizes(data)
     assert 20 * parts[SHEET] < MAX_SHEET * 0.75
     assert 20 * sum(parts.values()) < MAX_EXPANDED * 0.75
-    assert read_table(io.BytesIO(data), name="名册.xlsx").headers[0] == "学籍号"
+    assert (
+        read_table(io.BytesIO(data), StudentsSheet.columns, name="名册.xlsx").headers[0] == "学籍号"
+    )
 
 
 # Where files are uploaded

@@ -5,26 +5,29 @@ import csv
 import datetime as dt
 import io
 import zipfile
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 import openpyxl
 import pytest
 
+from aidcase.sheetfiles import OLE_MAGIC, ZIP_MAGIC
 from aidcase.spreadsheets import (
     MAX_BYTES,
     MAX_ROWS,
-    OLE_MAGIC,
-    ZIP_MAGIC,
     CellError,
     Column,
     FileRefused,
     Plan,
     RowChange,
     RowError,
+    RowNumber,
+    SheetPart,
     Table,
     choice,
     code,
+    data_rows,
     date,
     decimal,
     duplicate_keys,
@@ -62,12 +65,25 @@ def csv_bytes(rows: list[list[Any]], *, encoding: str = "utf-8", newline: str = 
 
 
 def read(data: bytes, name: str = "") -> tuple[list[str], list[tuple[int, list[Any]]]]:
-    table = read_table(io.BytesIO(data), name=name)
-    return table.headers, list(table.rows)
+    """The header found and the data rows of a file read with COLUMNS."""
+    table = read_table(io.BytesIO(data), READ_COLUMNS, name=name)
+    return table.headers, list(data_rows(table))
 
 
 def table(headers: list[str], *rows: tuple[int, list[Any]]) -> Table:
-    return Table(headers=headers, rows=iter(rows))
+    """A one-sheet table whose header row is row 1, as read_table finds it."""
+    positions: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        positions.setdefault(header, index)
+    if not all(c.header in positions for c in COLUMNS if c.required):
+        missing = [
+            RowError(RowNumber(1), c.header, "缺少必填列")
+            for c in COLUMNS
+            if c.required and c.header not in positions
+        ]
+        return Table(parts=[], missing=missing)
+    part = SheetPart(name="", header_row=1, positions=positions, ignored=[], rows=iter(rows))
+    return Table(parts=[part])
 
 
 COLUMNS = (
@@ -76,6 +92,8 @@ COLUMNS = (
     Column("出生日期", "birth_date", True, date),
     Column("监护人电话", "phone", False),
 )
+# For reading files: any sheet with a 学籍号 column.
+READ_COLUMNS = (COLUMNS[0], *(replace(c, required=False) for c in COLUMNS[1:]))
 
 
 # Reading files
@@ -266,7 +284,7 @@ def test_a_sparse_file_just_over_the_limit_is_refused_before_it_is_read():
 
     # when / then
     with pytest.raises(FileRefused, match="20 MB"):
-        read_table(file, name="名册.xlsx")
+        read_table(file, COLUMNS, name="名册.xlsx")
 
 
 # Headers
@@ -294,7 +312,7 @@ def test_headers_match_in_any_order_and_extra_columns_are_ignored():
 def test_headers_accept_the_template_mark_and_surrounding_spaces(header):
     # given
     data = csv_bytes([[header, "姓名*", "出生日期"], ROWS[0]])
-    source = read_table(io.BytesIO(data), name="名册.csv")
+    source = read_table(io.BytesIO(data), COLUMNS, name="名册.csv")
     errors: list[RowError] = []
 
     # when
@@ -665,7 +683,7 @@ def test_an_export_reads_back_as_the_same_table():
 
     # when
     data = workbook_bytes(title="学生名册", columns=COLUMNS[:3], rows=rows, mark_required=False)
-    source = read_table(io.BytesIO(data), name="名册.xlsx")
+    source = read_table(io.BytesIO(data), COLUMNS, name="名册.xlsx")
     errors: list[RowError] = []
     result = list(records(source, COLUMNS, errors))
 

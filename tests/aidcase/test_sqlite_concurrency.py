@@ -61,7 +61,6 @@ import os, sys, time
 from pathlib import Path
 from django.core.management import call_command
 import imports.services
-from aidcase.spreadsheets import Table
 
 reading, go = Path(os.environ["IMPORT_READING"]), Path(os.environ["IMPORT_GO"])
 read_table = imports.services.read_table
@@ -77,9 +76,11 @@ def paused(rows):
                 time.sleep(0.02)
         yield row
 
-def read_paused(file, *, name=""):
-    table = read_table(file, name=name)
-    return Table(headers=table.headers, rows=paused(table.rows))
+def read_paused(file, columns, *, name=""):
+    table = read_table(file, columns, name=name)
+    for part in table.parts:
+        part.rows = paused(part.rows)
+    return table
 
 imports.services.read_table = read_paused
 call_command(

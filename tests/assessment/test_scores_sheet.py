@@ -15,6 +15,7 @@ from assessment.resources import ScoresSheet
 from imports.services import import_file
 from students.models import Semester
 from tests import factories
+from tests.helpers import MISSING_COLUMN
 
 pytestmark = pytest.mark.django_db
 
@@ -268,7 +269,7 @@ def test_a_missing_required_column_is_reported_on_row_1(school, last, ming):
 
     plan, _result = run(xlsx(["G001", LAST, "数学"], columns=columns), school)
 
-    assert errors_of(plan) == ["第 1 行「成绩」：缺少必填列"]
+    assert errors_of(plan) == [f"第 1 行「成绩」：{MISSING_COLUMN}"]
 
 
 # Exporting
@@ -336,7 +337,7 @@ def test_checking_a_file_takes_the_same_queries_for_5_or_50_rows(
         *[[s.student_no, LAST, 100 + n % 2, ""] for n, s in enumerate(students)],
         [students[0].student_no, NEW, 90, ""],
     )
-    parsed = parse(read_table(io.BytesIO(data), name="x.xlsx"), SHEET.columns)
+    parsed = parse(read_table(io.BytesIO(data), SHEET.columns, name="x.xlsx"), SHEET.columns)
 
     # when it is checked: students, semesters, stored scores
     with django_assert_num_queries(3):

@@ -20,7 +20,7 @@ from imports.services import SHEETS, sheet_for
 from students.models import Category, Identification, Role, SchoolClass, Student
 from tests import factories
 from tests.conftest import login
-from tests.helpers import login_redirect, messages_of, text
+from tests.helpers import MISSING_COLUMN, login_redirect, messages_of, text
 
 pytestmark = pytest.mark.django_db
 
@@ -145,7 +145,7 @@ def test_a_file_with_errors_lists_every_error_and_saves_nothing(school, alice, m
     # Then every error is listed with its row and column, and nothing is kept
     page = text(response)
     rows = re.findall(
-        r'<tr><td class="num">(\d+)</td><td>(.*?)</td><td>.*?</td></tr>',
+        r'<tr><td class="num">(\d+)</td><td class="keep">(.*?)</td><td>.*?</td></tr>',
         page[page.index('id="import-errors"') :],
     )
     assert rows == [("2", "性别"), ("3", "姓名"), ("3", "出生日期")]
@@ -159,7 +159,9 @@ def test_a_missing_required_column_is_reported_on_row_1(alice):
     response = upload(login(alice), csv_file("A001,王小明", header="学籍号,姓名"))
     page = text(response)
     for column in ("性别", "出生日期", "入学年份", "班级"):
-        assert f'<td class="num">1</td><td>{column}</td><td>缺少必填列</td>' in page
+        assert (
+            f'<td class="num">1</td><td class="keep">{column}</td><td>{MISSING_COLUMN}</td>' in page
+        )
 
 
 def test_the_token_is_single_use(school, alice, media):
@@ -240,7 +242,7 @@ def test_the_upload_page_offers_the_schools_semesters(school, alice, other_schoo
     factories.SemesterFactory(school=school, code="2024-2025-2")
     factories.SemesterFactory(school=other_school, code="2023-2024-1")
     page = text(login(alice).get("/imports/students/"))
-    assert 'accept=".xlsx,.csv"' in page
+    assert 'accept=".xlsx,.xls,.ods,.csv,' in page
     assert 'value="2024-2025-2"' in page
     assert 'value="2023-2024-1"' not in page
     assert "学籍号" in page and "全县唯一" in page  # the columns are explained

@@ -7,7 +7,6 @@ import io
 import pytest
 from django.db import connection
 
-from aidcase.spreadsheets import Table
 from imports import services as imports
 from students.models import Identification, Semester, Student
 from students.resources import StudentsSheet
@@ -33,9 +32,11 @@ def watched(monkeypatch):
             seen["rows"].append(connection.in_atomic_block)
             yield row
 
-    def read_watched(file, *, name=""):
-        table = read_table(file, name=name)
-        return Table(headers=table.headers, rows=rows_watched(table.rows))
+    def read_watched(file, columns, *, name=""):
+        table = read_table(file, columns, name=name)
+        for part in table.parts:
+            part.rows = rows_watched(part.rows)
+        return table
 
     plan = StudentsSheet.plan
 

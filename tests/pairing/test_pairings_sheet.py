@@ -278,7 +278,9 @@ def test_a_plan_takes_as_many_queries_for_fifty_rows_as_for_five(
 
     def plan(count: int):
         rows = [("T001", f"G{n:03d}", "留守", START) for n in range(count)]
-        parsed = parse(read_table(io.BytesIO(xlsx(rows)), name="x.xlsx"), sheet.columns)
+        parsed = parse(
+            read_table(io.BytesIO(xlsx(rows)), sheet.columns, name="x.xlsx"), sheet.columns
+        )
         return sheet.plan(parsed, school=school, semester=None, by=None)
 
     # when planning 5 rows and 50, then the number of queries is the same

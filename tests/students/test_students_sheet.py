@@ -16,7 +16,7 @@ from imports.services import import_file
 from students.models import Cohort, Identification, SchoolClass, Semester, Student
 from students.resources import StudentsSheet
 from tests import factories
-from tests.helpers import id_number, wrong_check_char
+from tests.helpers import MISSING_COLUMN, id_number, wrong_check_char
 
 pytestmark = pytest.mark.django_db
 
@@ -211,7 +211,10 @@ def test_reads_a_gbk_csv_from_excel_on_chinese_windows(school):
         ),
         pytest.param(
             {"学籍号": 1.23456789012346e17},
-            ["第 2 行「学籍号」：应为文本，请把该列设为文本格式后重新填写"],
+            [
+                "第 2 行「学籍号」：是数字格式，Excel 只保留 15 位数字，号码可能已被改动："
+                "请把这一列设为文本格式，再把号码重新输入（不要从数字格式的单元格复制）"
+            ],
             id="student-no-as-excel-number",
         ),
     ],
@@ -267,7 +270,10 @@ def test_a_missing_required_column_is_reported_on_row_1(school):
     plan, _result = run(school, xlsx(student(1), headers=headers))
 
     # then
-    assert errors_of(plan) == ["第 1 行「出生日期」：缺少必填列", "第 1 行「班级」：缺少必填列"]
+    assert errors_of(plan) == [
+        f"第 1 行「出生日期」：{MISSING_COLUMN}",
+        f"第 1 行「班级」：{MISSING_COLUMN}",
+    ]
 
 
 def test_every_error_of_every_row_is_listed_at_once_in_row_order(school, other_school):

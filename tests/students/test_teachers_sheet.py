@@ -283,7 +283,7 @@ def test_a_plan_takes_as_many_queries_for_fifty_rows_as_for_five(school, django_
     def plan(count: int):
         from aidcase.spreadsheets import parse, read_table
 
-        table = read_table(io.BytesIO(xlsx(rows(count))), name="x.xlsx")
+        table = read_table(io.BytesIO(xlsx(rows(count))), sheet.columns, name="x.xlsx")
         return sheet.plan(parse(table, sheet.columns), school=school, semester=None, by=None)
 
     # when planning 5 rows and 50 rows, then the count is the same

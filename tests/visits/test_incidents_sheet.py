@@ -13,7 +13,7 @@ from aidcase.spreadsheets import parse, read_table, workbook_bytes
 from imports.services import import_file
 from students.models import Role
 from tests import factories
-from tests.helpers import today
+from tests.helpers import MISSING_COLUMN, today
 from visits.models import Incident, IncidentType
 from visits.resources import IncidentsSheet
 
@@ -252,7 +252,7 @@ def test_a_missing_required_column_is_reported_on_row_1(school, alice, ming):
 
     plan, _result = run(xlsx(["G001", DAY], columns=columns), school, by=alice)
 
-    assert errors_of(plan) == ["第 1 行「类型」：缺少必填列"]
+    assert errors_of(plan) == [f"第 1 行「类型」：{MISSING_COLUMN}"]
 
 
 # Exporting
@@ -319,7 +319,7 @@ def test_checking_a_file_takes_the_same_queries_for_5_or_50_rows(
             student=student, date=DAY, type=IncidentType.TRUANCY, recorded_by=alice
         )
     data = xlsx(*[[s.student_no, DAY, "逃学", f"说明{n % 3}"] for n, s in enumerate(students)])
-    parsed = parse(read_table(io.BytesIO(data), name="x.xlsx"), SHEET.columns)
+    parsed = parse(read_table(io.BytesIO(data), SHEET.columns, name="x.xlsx"), SHEET.columns)
 
     # when it is checked by the command: students, recorded incidents, the aid office account
     with django_assert_num_queries(3):

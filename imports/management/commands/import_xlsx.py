@@ -112,7 +112,9 @@ class Command(BaseCommand):
             write_passwords(self.stdout.write, result["passwords"])
 
     def _report(self, plan: Plan, *, dry_run: bool) -> None:
-        """Every error (and exit 1), or what the import does."""
+        """How the file was read, then every error (and exit 1) or what the import does."""
+        for note in plan.notes:
+            self.stdout.write(note)
         if plan.errors:
             for problem in plan.errors:
                 self.stderr.write(str(problem))

@@ -4,7 +4,8 @@ recorded by django-simple-history's signals), and the access log of what people 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from django.db import models
+from django.db import connections, models, router
+from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from aidcase.models import AccessLog
@@ -43,6 +44,10 @@ def tracked_bulk_create[M: models.Model](
     (imports, generated rule sets…): bulk writes send no signals, so history would miss them."""
     if not objs:
         return []
+    if _copyable(objs):
+        created = model._default_manager.bulk_create(list(objs), batch_size=batch_size)
+        _history_copy(model, [obj.pk for obj in created], kind="+", by=by, reason=reason)
+        return created
     return bulk_create_with_history(
         list(objs),
         model,
@@ -63,6 +68,10 @@ def tracked_bulk_update[M: models.Model](
 ) -> None:
     if not objs:
         return
+    if _copyable(objs):
+        model._default_manager.bulk_update(list(objs), list(fields), batch_size=batch_size)
+        _history_copy(model, [obj.pk for obj in objs], kind="~", by=by, reason=reason)
+        return
     bulk_update_with_history(
         list(objs),
         model,
@@ -71,6 +80,56 @@ def tracked_bulk_update[M: models.Model](
         default_user=by,
         default_change_reason=change_reason(reason, by=by),
     )
+
+
+# Instance attributes through which django-simple-history lets one row name its own history.
+_PER_ROW = ("_history_user", "_change_reason", "_history_date")
+# Ids per INSERT … SELECT: well inside SQLite's limit on a statement's parameters.
+_IDS_PER_COPY = 500
+
+
+def _copyable(objs: Sequence[models.Model]) -> bool:
+    return not any(hasattr(obj, name) for obj in objs for name in _PER_ROW)
+
+
+def _history_copy(
+    model: type[models.Model], pks: Sequence[Any], *, kind: str, by: Any, reason: str
+) -> None:
+    """The history entries of rows just written, as django-simple-history writes them (the
+    row's values, when, who, why and how), copied by the database from the rows themselves:
+    one INSERT … SELECT per 500 rows instead of a model instance and its conversions per row,
+    which cost more than the rows' own write at 10,000 rows."""
+    history = model.history.model  # type: ignore[attr-defined]
+    using = router.db_for_write(model)
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    own: dict[str, str] = {f.attname: str(f.column) for f in model._meta.concrete_fields}
+    copied = [f for f in history._meta.concrete_fields if f.attname in own]
+    extra = {
+        "history_date": timezone.now(),
+        "history_type": kind,
+        "history_user_id": by.pk if by is not None else None,
+        "history_change_reason": change_reason(reason, by=by),
+    }
+    values = [
+        history._meta.get_field(
+            name if name != "history_user_id" else "history_user"
+        ).get_db_prep_save(value, connection)
+        for name, value in extra.items()
+    ]
+    columns = ", ".join([*(quote(str(f.column)) for f in copied), *map(quote, extra)])
+    selected = ", ".join([quote(own[f.attname]) for f in copied] + ["%s"] * len(extra))
+    pk_column = quote(str(model._meta.pk.column))
+    with connection.cursor() as cursor:
+        for start in range(0, len(pks), _IDS_PER_COPY):
+            chunk = list(pks[start : start + _IDS_PER_COPY])
+            cursor.execute(
+                f"INSERT INTO {quote(history._meta.db_table)} ({columns}) "  # noqa: S608 — names are the models' own
+                f"SELECT {selected} FROM {quote(model._meta.db_table)} "
+                f"WHERE {pk_column} IN ({', '.join(['%s'] * len(chunk))}) "
+                f"ORDER BY {pk_column}",
+                [*values, *chunk],
+            )
 
 
 def access_record(

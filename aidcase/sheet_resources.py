@@ -12,12 +12,13 @@ every row has passed. `sheet_plan` turns a dry run into the preview's `Plan`, wh
 the real run. The superuser's admin imports the same Resources (`read_dataset`).
 """
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import tablib
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from import_export import resources, widgets
 from import_export.fields import Field
 from import_export.instance_loaders import BaseInstanceLoader
@@ -74,11 +75,17 @@ class Preloaded(BaseInstanceLoader):
 
 
 class SheetRowResult(RowResult):
-    """A row's result with the headers of the columns the row changes (the preview's diff)."""
+    """A row's result with the headers of the columns the row changes (the preview's diff).
+    It is named by the Resource (`after_import_row`), not by str() of its record, which
+    follows foreign keys (a query a row for pairings and scores)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.changed_columns: list[str] = []
+
+    def add_instance_info(self, instance: Any) -> None:
+        if instance is not None:
+            self.object_id = instance.pk
 
 
 def placeholder_ids() -> Iterator[int]:
@@ -92,10 +99,12 @@ def placeholder_ids() -> Iterator[int]:
 class SheetResource(resources.ModelResource):
     """One import kind of a school (or a county) on the library. Subclasses set `columns`
     (the sheet's, whose parsers are their fields' widgets' `clean`), `key` (the header that
-    finds a row's record), and override `load()` (checks, `existing`), `set_related()` (what
-    a row points to), `compared` (the attributes `skip_row` diffs, with their headers) and
-    `after_import` for their other writes. `rows` are what `aidcase.spreadsheets.parse` read;
-    without them (the admin) the dataset is read the same way first."""
+    finds a row's record and names the row; or `row_key` and `change_key`), and override
+    `load()` (checks, `existing`), `set_related()` (what a row points to), `compared` (the
+    attributes `skip_row` diffs, with their headers) and `after_save` for their other
+    writes. `rows` are what `aidcase.spreadsheets.parse` read; without them (the admin) the
+    dataset is read the same way first. A model's `updated_at` is set on the rows a real run
+    updates (bulk_update does not set auto_now fields)."""
 
     columns: ClassVar[tuple[Column, ...]] = ()
     key: ClassVar[str] = ""
@@ -127,36 +136,44 @@ class SheetResource(resources.ModelResource):
         self.created: list[Any] = []
         self.updated: list[Any] = []
         self.update_fields: set[str] = set()
+        self.now = timezone.now()  # a real run's time, set again when it starts
         self._import_fields: list[Field] | None = None
         self._setters: list[tuple[str, str, Callable[..., Any]]] | None = None
         self._last_changed: list[str] = []
+
+    @property
+    def writes(self) -> bool:
+        """Whether this is a real run whose rows have all passed: the only run that saves."""
+        return not self.dry_run and not self.errors
 
     @classmethod
     def keys(cls) -> dict[str, str]:
         return {column.header: column.key for column in cls.columns}
 
     def row_key(self, row: Any) -> Any:
+        """What finds a row's record in `existing`; `row` is the dataset's, by header."""
         return row[self.key]
+
+    def change_key(self, record: dict[str, Any]) -> str:
+        """How the preview and the admin name a row; `record` is the parsed row, by key."""
+        return str(record.get(self.keys()[self.key]))
 
     # The dataset
 
-    def dataset(self, only: set[Any] | None = None) -> tuple[tablib.Dataset, list[int]]:
-        """The rows read as a dataset of parsed values in the columns the file has, and
-        beside it the rows' numbers in the file; `only`: the rows of these keys."""
+    def dataset(self, only: set[int] | None = None) -> tablib.Dataset:
+        """The rows read as a dataset of parsed values in the columns the file has; `only`:
+        the rows at these places in `rows.records`."""
         if self.rows is None:
             raise ValueError("no rows read yet")
         keys = self.keys()
         fields = {f.column_name for f in self.get_import_fields()}
         headers = [h for h in self.rows.headers if h in keys and h in fields]
         names = [keys[h] for h in headers]
-        key_name = keys[self.key]
         data = tablib.Dataset(headers=headers)
-        numbers = []
-        for number, record, _ok in self.rows.records:
-            if only is None or record.get(key_name) in only:
+        for place, (_number, record, _ok) in enumerate(self.rows.records):
+            if only is None or place in only:
                 data.append(tuple(record.get(name) for name in names))
-                numbers.append(number)
-        return data, numbers
+        return data
 
     def read_dataset(self, dataset: tablib.Dataset) -> None:
         """The admin's dataset (first row the header, cells as the file holds them) read as a
@@ -164,7 +181,7 @@ class SheetResource(resources.ModelResource):
         rows = enumerate([list(dataset.headers or []), *(list(r) for r in dataset)], start=1)
         sheet = RawSheet(name="", hidden=False, rows=iter(rows))
         self.rows = parse(read_sheets([sheet], self.columns), self.columns)
-        parsed, _numbers = self.dataset()
+        parsed = self.dataset()
         dataset.wipe()
         dataset.headers = parsed.headers
         for values in parsed:
@@ -202,7 +219,8 @@ class SheetResource(resources.ModelResource):
         if self.rows is not None and self.rows.missing:
             # Not a row's problem: the library lists it above the rows.
             raise ValueError("；".join(str(error) for error in self.errors))
-        if not self.dry_run and not self.errors:
+        if self.writes:
+            self.now = timezone.now()
             self.prepare()
 
     def load(self) -> None:
@@ -291,42 +309,36 @@ class SheetResource(resources.ModelResource):
         return []
 
     def save_instance(self, instance: Any, is_create: bool, row: Any, **kwargs: Any) -> None:
-        if not self.dry_run and not self.errors and not is_create:
+        if self.writes and not is_create:
             self.update_fields.update(
                 attr for header, attr in self.compared if header in row or header not in self.keys()
             )
+            if hasattr(instance, "updated_at"):
+                instance.updated_at = self.now
+                self.update_fields.add("updated_at")
         super().save_instance(instance, is_create, row, **kwargs)
 
     def after_import_row(self, row: Any, row_result: Any, **kwargs: Any) -> None:
+        keys = self.keys()
+        row_result.object_repr = self.change_key({keys[h]: value for h, value in row.items()})
         if row_result.import_type == RowResult.IMPORT_TYPE_UPDATE:
             row_result.changed_columns = self._last_changed
 
     # Writes: once, after every row has passed
 
-    def bulk_create(
-        self,
-        using_transactions: bool,
-        dry_run: bool,
-        raise_errors: bool,
-        batch_size: int | None = None,
-        result: Any = None,
-    ) -> None:
-        if not dry_run and not self.errors and self.create_instances:
+    def bulk_create(self, *args: Any, **kwargs: Any) -> None:
+        # Updates first (the library creates first): a row may end an open pairing that a
+        # new row of the file replaces (one_open_pairing).
+        self.bulk_update(*args, **kwargs)
+        if self.writes and self.create_instances:
             model = self._meta.model
             self.created = tracked_bulk_create(
                 model, self.create_instances, by=self.by, reason=IMPORT_REASON
             )
         self.create_instances.clear()
 
-    def bulk_update(
-        self,
-        using_transactions: bool,
-        dry_run: bool,
-        raise_errors: bool,
-        batch_size: int | None = None,
-        result: Any = None,
-    ) -> None:
-        if not dry_run and not self.errors and self.update_instances:
+    def bulk_update(self, *args: Any, **kwargs: Any) -> None:
+        if self.writes and self.update_instances:
             self.updated = list(self.update_instances)
             tracked_bulk_update(
                 self._meta.model,
@@ -344,7 +356,7 @@ class SheetResource(resources.ModelResource):
         """A dry run puts back what it set on the records (a real run may follow with the
         same ones); a real run then does `after_save`. The library's own after_import
         (resetting sequences) is not needed: no row sets a primary key."""
-        if self.dry_run or self.errors:
+        if not self.writes:
             for instance, before in self.restore:
                 for (_header, attr), value in zip(self.compared, before, strict=True):
                     setattr(instance, attr, value)
@@ -372,7 +384,7 @@ def sheet_plan(kind: str, resource: SheetResource) -> Plan:
     plan = Plan(kind=kind, errors=list(rows.errors))
     if rows.missing:
         return plan
-    dataset, numbers = resource.dataset()
+    dataset = resource.dataset()
     result = resource.import_data_inner(
         dataset,
         dry_run=True,
@@ -385,21 +397,18 @@ def sheet_plan(kind: str, resource: SheetResource) -> Plan:
         return plan
     for error in result.base_errors:
         raise error.error
-    position = list(dataset.headers or []).index(resource.key)
-    keys: Iterable[Any] = (values[position] for values in dataset)
-    for number, key, row in zip(numbers, keys, result.rows, strict=True):
+    for (number, record, _ok), row in zip(rows.records, result.rows, strict=True):
         if row.errors:
             raise row.errors[0].error
         action = ACTIONS[row.import_type]
-        plan.changes.append(RowChange(number, str(key), action, list(row.changed_columns)))
+        key = resource.change_key(record)
+        plan.changes.append(RowChange(number, key, action, list(row.changed_columns)))
     plan.creates = list(resource.creates)
-    touched = {c.key for c in plan.changes if c.action != "unchanged"}
-    key_name = resource.keys()[resource.key]
+    touched = {place for place, c in enumerate(plan.changes) if c.action != "unchanged"}
 
     @transaction.atomic
     def apply() -> Any:
-        only = {r[key_name] for _n, r, _ok in rows.records if str(r.get(key_name)) in touched}
-        changed, _numbers = resource.dataset(only=only)
+        changed = resource.dataset(only=touched)
         resource.import_data(changed, dry_run=False, use_transactions=False, raise_errors=True)
         return resource.summary()
 

@@ -39,9 +39,9 @@ class CellError(ValueError):
 
 
 class RowNumber(int):
-    """A row as Excel numbers it, with its sheet. When the workbook has several sheets it
-    prints as `七年级!12` and messages name the sheet; `order` keeps the sheets in the file's
-    order."""
+    """A row as Excel numbers it, with its sheet (messages always name it). It prints as
+    `七年级!12` when the rows come from several sheets (or not the workbook's first), as `12`
+    otherwise; `order` keeps the sheets in the file's order."""
 
     sheet: str
     order: int
@@ -75,7 +75,7 @@ class RowError:
 
     def __str__(self) -> str:
         values = {
-            "sheet": _sheet_of(self.row) if getattr(self.row, "several", False) else "",
+            "sheet": _sheet_of(self.row),
             "row": int(self.row),
             "column": self.column,
             "message": self.message,
@@ -87,6 +87,12 @@ class RowError:
         if self.column:
             return _("第 %(row)s 行「%(column)s」：%(message)s") % values
         return _("第 %(row)s 行：%(message)s") % values
+
+    @property
+    def place(self) -> str:
+        """The row as a spreadsheet names a cell's row: `七年级!12`, or `12` in a CSV file."""
+        sheet = _sheet_of(self.row)
+        return f"{sheet}!{int(self.row)}" if sheet else str(int(self.row))
 
     @property
     def sort_key(self) -> tuple[int, int]:

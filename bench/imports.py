@@ -645,6 +645,7 @@ def breakdown(data: bytes, rows: int) -> list[tuple[str, float]]:
     the Resource's real run, of which the audited bulk writes (rows and their history)."""
     from django.db import transaction
 
+    from aidcase import sheet_resources
     from aidcase.spreadsheets import parse, read_table
     from students import student_resource
     from students.resources import StudentsSheet
@@ -671,9 +672,12 @@ def breakdown(data: bytes, rows: int) -> list[tuple[str, float]]:
     start = time.perf_counter()
     sheet.plan(parsed, school=school, semester=None, by=None)
     parts["plan: the Resource's dry run (before the lock)"] = time.perf_counter() - start
-    created, updated = student_resource.tracked_bulk_create, student_resource.tracked_bulk_update
-    student_resource.tracked_bulk_create = timed_writes(created)
-    student_resource.tracked_bulk_update = timed_writes(updated)
+    # The writes are the shared base's (the students) and the Resource's own (identifications).
+    modules = (sheet_resources, student_resource)
+    names = ("tracked_bulk_create", "tracked_bulk_update")
+    saved = [(module, name, getattr(module, name)) for module in modules for name in names]
+    for module, name, write in saved:
+        setattr(module, name, timed_writes(write))
     try:
         with transaction.atomic():
             start = time.perf_counter()
@@ -684,8 +688,8 @@ def breakdown(data: bytes, rows: int) -> list[tuple[str, float]]:
             result = plan.apply()
             parts["apply: the Resource's real run"] = time.perf_counter() - start
     finally:
-        student_resource.tracked_bulk_create = created
-        student_resource.tracked_bulk_update = updated
+        for module, name, write in saved:
+            setattr(module, name, write)
     parts["  of which the audited bulk writes"] = writes[0]
     parts["  of which the library's row loop and the rest"] = (
         parts["apply: the Resource's real run"] - writes[0]

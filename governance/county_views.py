@@ -38,13 +38,13 @@ from governance.passwords import (
 )
 from imports.services import import_county_file, sheet_for
 from imports.views import (
-    PREVIEW_ROWS,
-    TOKEN_SECONDS,
     UPLOAD_SUFFIX,
     pending_claim,
     pending_file_store,
     pending_file_take,
     pending_remember,
+    plan_counts,
+    preview_context,
 )
 from students import services
 from students.models import County, Profile, School
@@ -143,19 +143,10 @@ def county_schools_import(request: AuthedRequest) -> HttpResponse:
             "sha256": hashlib.sha256(data).hexdigest(),
         },
     )
-    changes = [change for change in plan.changes if change.action != "unchanged"]
     context = {
+        **preview_context(plan, token=token, file_name=upload.name),
         "county": county,
         "sheet": sheet_for(SCHOOLS),
-        "plan": plan,
-        "token": token,
-        "file_name": upload.name,
-        "counts": _counts(plan),
-        "changes": changes[:PREVIEW_ROWS],
-        "changes_total": len(changes),
-        "changes_cut": len(changes) > PREVIEW_ROWS,
-        "preview_rows": PREVIEW_ROWS,
-        "minutes": TOKEN_SECONDS // 60,
     }
     return render(request, "governance/county_schools_preview.html", context)
 
@@ -196,7 +187,7 @@ def county_schools_import_confirm(request: AuthedRequest) -> HttpResponse:
             user_pk=request.user.pk,
             rows=_imported_passwords(county, passwords),
         )
-    counts = _counts(plan)
+    counts = plan_counts(plan)
     if counts["new"] and counts["changed"]:
         done = _(
             "已导入学校名单：新增 %(new)s 所学校并建立其资助办账号和校长账号，"
@@ -335,10 +326,6 @@ def _import_errors_page(
         "since_preview": since_preview,
     }
     return render(request, "governance/county_schools_errors.html", context)
-
-
-def _counts(plan: Plan) -> dict[str, int]:
-    return {action: plan.count(action) for action in ("new", "changed", "unchanged")}
 
 
 def _imported_passwords(

@@ -10,7 +10,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aidcase.spreadsheets import MAX_BYTES
+from imports.views import SpreadsheetUploadForm
 
 
 class ErasureForm(forms.Form):
@@ -105,32 +105,13 @@ class CountySchoolForm(forms.Form):
         return data
 
 
-class CountySchoolsUploadForm(forms.Form):
+class CountySchoolsUploadForm(SpreadsheetUploadForm):
     """The county's schools sheet (学校名单), uploaded for a preview."""
 
-    file = forms.FileField(
-        label=gettext_lazy("学校名单文件"),
-        help_text=gettext_lazy(
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].label = gettext_lazy("学校名单文件")
+        self.fields["file"].help_text = gettext_lazy(
             "Excel（.xlsx、.xls）、WPS 或 LibreOffice（.ods）表格或 CSV 文件，不超过 20 MB；"
             "表头上方的标题行可以保留"
-        ),
-        widget=forms.FileInput(
-            attrs={
-                "accept": ".xlsx,.xls,.ods,.csv,"
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,"
-                "application/vnd.ms-excel,application/vnd.oasis.opendocument.spreadsheet,text/csv"
-            }
-        ),
-        error_messages={
-            "required": gettext_lazy("请选择要导入的文件"),
-            "empty": gettext_lazy("文件是空的"),
-            "invalid": gettext_lazy("没有收到文件，请重新选择"),
-        },
-    )
-
-    def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        # Checked before anything reads the content.
-        if upload.size > MAX_BYTES:
-            raise ValidationError(_("文件超过 20 MB，请拆分后再导入"))
-        return upload
+        )

@@ -61,7 +61,9 @@ PASSWORD_COLUMNS = (
 )
 
 
-class UploadForm(forms.Form):
+class SpreadsheetUploadForm(forms.Form):
+    """A school's (or a county's) spreadsheet, refused past 20 MB before it is read."""
+
     file = forms.FileField(
         label=gettext_lazy("表格文件"),
         help_text=gettext_lazy(
@@ -81,6 +83,16 @@ class UploadForm(forms.Form):
             "invalid": gettext_lazy("没有收到文件，请重新选择"),
         },
     )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        # Checked before anything reads the content.
+        if upload.size > MAX_BYTES:
+            raise ValidationError(_("文件超过 20 MB，请拆分后再导入"))
+        return upload
+
+
+class UploadForm(SpreadsheetUploadForm):
     semester = forms.ChoiceField(
         label=gettext_lazy("学期"),
         required=False,
@@ -92,13 +104,6 @@ class UploadForm(forms.Form):
         choices = [("", _("当前学期"))]
         choices += [(s.code, s.label) for s in semesters_of(school=school)]
         cast(forms.ChoiceField, self.fields["semester"]).choices = choices
-
-    def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        # Checked before anything reads the content.
-        if upload.size > MAX_BYTES:
-            raise ValidationError(_("文件超过 20 MB，请拆分后再导入"))
-        return upload
 
 
 # Pages
@@ -167,22 +172,29 @@ def import_upload(request: AuthedRequest, kind: str) -> HttpResponse:
             "sha256": hashlib.sha256(data).hexdigest(),
         },
     )
-    changes = [change for change in plan.changes if change.action != "unchanged"]
     context = {
+        **preview_context(plan, token=token, file_name=upload.name),
         "kind": kind,
         "sheet": sheet,
+        "semester": _semester_label(school, semester_code),
+    }
+    return render(request, "imports/preview.html", context)
+
+
+def preview_context(plan: Plan, *, token: str, file_name: str) -> dict[str, Any]:
+    """What a preview page shows of a plan: its counts and the first rows that change."""
+    changes = [change for change in plan.changes if change.action != "unchanged"]
+    return {
         "plan": plan,
         "token": token,
-        "file_name": upload.name,
-        "semester": _semester_label(school, semester_code),
-        "counts": _counts(plan),
+        "file_name": file_name,
+        "counts": plan_counts(plan),
         "changes": changes[:PREVIEW_ROWS],
         "changes_total": len(changes),
         "changes_cut": len(changes) > PREVIEW_ROWS,
         "preview_rows": PREVIEW_ROWS,
         "minutes": TOKEN_SECONDS // 60,
     }
-    return render(request, "imports/preview.html", context)
 
 
 @role_required(Role.OFFICE)
@@ -224,7 +236,7 @@ def import_confirm(request: AuthedRequest, kind: str) -> HttpResponse:
         "kind": kind,
         "sheet": sheet,
         "plan": plan,
-        "counts": _counts(plan),
+        "counts": plan_counts(plan),
         "password_token": password_token,
         "accounts": len(passwords or ()),
         "minutes": TOKEN_SECONDS // 60,
@@ -339,7 +351,7 @@ def _errors_page(
     return render(request, "imports/errors.html", context)
 
 
-def _counts(plan: Plan) -> dict[str, int]:
+def plan_counts(plan: Plan) -> dict[str, int]:
     return {action: plan.count(action) for action in ("new", "changed", "unchanged")}
 
 

@@ -1,4 +1,13 @@
-"""Pairings as a spreadsheet (结对名单): import and export with DESIGN's headers."""
+"""Pairings as a spreadsheet (结对名单): import and export with DESIGN's headers.
+
+`PairingResource` (django-import-export, on the shared base of `aidcase.sheet_resources`)
+reads, diffs and saves the rows, for the school's import (`PairingsSheet.plan`) and the
+superuser's admin. Besides its pairings, a file fills in the identifications its pairings
+need (DESIGN "Pairing"): the semesters a new pairing covers in which the student is not
+identified in its category get an approved identification with the source 结对名单补录, and a
+semester the school lacks is created with default dates; both are listed in the preview
+(`creates`) and made first by a real run (`prepare`).
+"""
 
 import bisect
 import datetime as dt
@@ -6,18 +15,17 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from import_export.fields import Field
 
-from aidcase.audit import IMPORT_REASON, tracked_bulk_create, tracked_bulk_update
+from aidcase.audit import IMPORT_REASON, tracked_bulk_create
+from aidcase.sheet_resources import CellWidget, SheetResource, sheet_plan
 from aidcase.spreadsheets import (
     Column,
     Plan,
-    RowChange,
     RowError,
     Rows,
     choice,
@@ -36,7 +44,6 @@ from students.models import (
     Student,
     semester_default_dates,
 )
-from students.resources import CATEGORY_NAMES
 from students.selectors import (
     next_semester_code,
     previous_semester_code,
@@ -44,11 +51,9 @@ from students.selectors import (
     today,
 )
 from students.services import semester_get_or_create
+from students.student_resource import CATEGORY_NAMES, CATEGORY_SHEET_NAMES
 
 KEY_COLUMNS = "工号、学籍号、类别、开始日期"
-# The first name of each category in CATEGORY_NAMES (留守, 贫困, 学困, 问题): cells are written
-# in the sheet's language whatever the page's language, so that an export reads back.
-CATEGORY_CELLS = {category.value: name for name, category in reversed(CATEGORY_NAMES.items())}
 
 # (teacher id, student id, category, start): a pairing's natural key.
 Key = tuple[int, int, str, dt.date]
@@ -86,50 +91,113 @@ def semesters_covered(*, start: dt.date, last: dt.date, starts: dict[str, dt.dat
     return first + later
 
 
-class PairingsSheet:
-    kind = "pairings"
-    title = gettext_lazy("结对名单")
-    notes = gettext_lazy(
-        "每行一个结对：一名教师、一名学生、一个类别。结对覆盖的学期（从开始日期到结束日期或今天）中，"
-        "学生尚未认定为该类别的，导入时记为已认定，来源为“结对名单补录”；"
-        "该学期此类别的认定曾被驳回或还在待审核的，该行不能导入。"
-        "同一工号、学籍号、类别和开始日期的结对再次导入时只更新结束日期和学科；"
-        "结束日期留空不会重新开启已结束的结对。"
-    )
-    columns = (
-        Column("工号", "staff_number", True, code, gettext_lazy("帮扶教师的工号")),
-        Column("学籍号", "student_no", True, code),
-        Column(
-            "类别",
-            "category",
-            True,
-            choice(CATEGORY_NAMES, label=gettext_lazy("类别")),
-            gettext_lazy("留守、贫困、学困 或 问题，每行一个"),
-        ),
-        Column("开始日期", "start", True, date, gettext_lazy("如 2025-09-01")),
-        Column(
-            "结束日期",
-            "end",
-            False,
-            date,
-            gettext_lazy("结对结束时填写；导入的结束原因记为“其他”"),
-        ),
-        Column(
-            "学科",
-            "subject",
-            False,
-            lambda value: text(value, max_length=20),
-            gettext_lazy("仅学困结对可填，如 数学；留空为总分"),
-        ),
-    )
+# Widgets
 
-    def plan(self, parsed: Rows, *, school: School, semester: Semester | None, by: Any) -> Plan:
-        plan = Plan(kind=self.kind, errors=list(parsed.errors))
-        errors = plan.errors
-        read = parsed.records
-        if parsed.missing:
-            return plan
-        present = set(parsed.headers)
+
+CODE = CellWidget(code)
+CATEGORY = CellWidget(
+    choice(CATEGORY_NAMES, label=gettext_lazy("类别")), show=CATEGORY_SHEET_NAMES.get
+)
+DATE = CellWidget(date, show=dt.date.isoformat)
+SUBJECT = CellWidget(lambda value: text(value, max_length=20), blank="")
+
+# The sheet's columns, in the order of DESIGN's headers; their parsers are the widgets.
+COLUMNS = (
+    Column("工号", "staff_number", True, CODE.clean, gettext_lazy("帮扶教师的工号")),
+    Column("学籍号", "student_no", True, CODE.clean),
+    Column(
+        "类别",
+        "category",
+        True,
+        CATEGORY.clean,
+        gettext_lazy("留守、贫困、学困 或 问题，每行一个"),
+    ),
+    Column("开始日期", "start", True, DATE.clean, gettext_lazy("如 2025-09-01")),
+    Column(
+        "结束日期",
+        "end",
+        False,
+        DATE.clean,
+        gettext_lazy("结对结束时填写；导入的结束原因记为“其他”"),
+    ),
+    Column(
+        "学科",
+        "subject",
+        False,
+        SUBJECT.clean,
+        gettext_lazy("仅学困结对可填，如 数学；留空为总分"),
+    ),
+)
+
+
+class PairingResource(SheetResource):
+    """Pairings of one school (`school`; None only to list the columns), the history naming
+    `by`. A row is found by its teacher, student, category and start; a pairing found again
+    gets only its end (a blank 结束日期 does not open an ended pairing again) and its subject.
+
+    A dry run reads only. A real run creates the semesters and identifications the file
+    fills in, then ends and updates pairings, then creates the new ones, each with its
+    history (reason IMPORT_REASON); it writes nothing at all when any row has a problem."""
+
+    columns = COLUMNS
+    compared = (("结束日期", "end"), ("学科", "subject"))
+
+    # The teacher and the student are found from their codes, the end set only when given:
+    # in `set_related`.
+    staff_number = Field(column_name="工号", widget=CODE)
+    student_no = Field(column_name="学籍号", widget=CODE)
+    category = Field(attribute="category", column_name="类别", widget=CATEGORY)
+    start = Field(attribute="start", column_name="开始日期", widget=DATE)
+    end = Field(column_name="结束日期", widget=DATE)
+    subject = Field(attribute="subject", column_name="学科", widget=SUBJECT)
+
+    class Meta:
+        model = Pairing
+        fields = ("staff_number", "student_no", "category", "start", "end", "subject")
+        import_id_fields = ("staff_number", "student_no", "category", "start")
+
+    def __init__(
+        self, *, school: School | None = None, by: Any = None, rows: Rows | None = None
+    ) -> None:
+        super().__init__(by=by, rows=rows)
+        self.school = school
+        self.staff: dict[str, tuple[int, bool]] = {}  # lowered 工号 → (user id, active)
+        self.students: dict[str, int] = {}  # 学籍号 → student id
+        self.by_code: dict[str, Semester] = {}
+        self.fills: dict[Fill, tuple[int, dict[str, Any]]] = {}
+        self.identifications = 0
+        self.semesters = 0
+
+    @property
+    def the_school(self) -> School:
+        if self.school is None:
+            raise ValueError("PairingResource imports and exports need a school")
+        return self.school
+
+    def get_queryset(self) -> Any:
+        return Pairing.objects.filter(school=self.school)
+
+    def row_key(self, row: Any) -> Key | None:
+        teacher = self.staff.get((row.get("工号") or "").lower())
+        student_id = self.students.get(row.get("学籍号"))
+        if teacher is None or student_id is None:
+            return None
+        return (teacher[0], student_id, row["类别"], row["开始日期"])
+
+    def change_key(self, record: dict[str, Any]) -> str:
+        """A pairing as the preview names it: its four key cells."""
+        category, start = CATEGORY_SHEET_NAMES[record["category"]], record["start"].isoformat()
+        return f"{record['staff_number']} {record['student_no']} {category} {start}"
+
+    # Checks and what the rows need, before any row
+
+    def load(self) -> None:
+        """Every check across rows and against the records, and the identifications to fill
+        in: one query each, whatever the number of rows."""
+        assert self.rows is not None  # noqa: S101 — before_import reads them first
+        read = self.rows.records
+        errors = self.errors
+        school = self.the_school
         duplicate_keys(
             (
                 (n, (r["staff_number"].lower(), r["student_no"], r["category"], r["start"]))
@@ -141,8 +209,7 @@ class PairingsSheet:
         )
         rows = [(n, r) for n, r, ok in read if ok]
 
-        # Everything the checks need, fetched once for the whole file.
-        staff = {
+        self.staff = staff = {
             username.lower(): (pk, active)
             for pk, username, active in Profile.objects.filter(school=school).values_list(
                 "user_id", "user__username", "user__is_active"
@@ -155,7 +222,7 @@ class PairingsSheet:
             .filter(lowered__in=unknown_staff)
             .values_list("lowered", flat=True)
         )
-        students: dict[str, int] = {}
+        students = self.students
         entry_years: dict[int, int] = {}
         left: dict[int, str] = {}
         for student_no, pk, status, entry_year in Student.objects.filter(school=school).values_list(
@@ -173,15 +240,13 @@ class PairingsSheet:
         )
         semesters = list(Semester.objects.filter(school=school).order_by("start"))
         starts = [s.start for s in semesters]
-        by_code = {s.code: s for s in semesters}
+        self.by_code = {s.code: s for s in semesters}
         code_starts = {s.code: s.start for s in semesters}
         # A pairing may have been made while the student was at another school: it is found
         # by its student as well as by its school.
-        existing: dict[Key, Pairing] = {
+        self.existing = existing = {
             (p.teacher_id, p.student_id, p.category, p.start): p
-            for p in Pairing.objects.filter(Q(school=school) | Q(student__school=school)).only(
-                "teacher", "student", "category", "start", "end", "end_reason", "subject"
-            )
+            for p in Pairing.objects.filter(Q(school=school) | Q(student__school=school))
         }
 
         def semester_of(day: dt.date) -> Semester | None:
@@ -268,51 +333,11 @@ class PairingsSheet:
                     continue
             covering.append(Covering(number, row, student_id, codes, row["start"] > on))
 
-        fills = self._check_identified(
-            covering,
-            school=school,
-            by_code=by_code,
-            errors=errors,
-        )
+        self.fills = self._check_identified(covering)
+        self._check_open(keyed)
+        self.creates = self._creates()
 
-        self._check_open(keyed, existing, errors)
-
-        for number, row, key in keyed:
-            pairing = existing.get(key)
-            if pairing is None:
-                plan.changes.append(RowChange(number, self._label(row), "new"))
-                continue
-            changed = self._changed(pairing, row, present)
-            action = "changed" if changed else "unchanged"
-            plan.changes.append(RowChange(number, self._label(row), action, changed))
-
-        if errors:
-            plan.changes = []
-            return plan
-
-        plan.creates = self._creates(fills, by_code=by_code)
-
-        def apply() -> dict[str, int]:
-            return self._apply(
-                school=school,
-                keyed=keyed,
-                existing=existing,
-                present=present,
-                fills=fills,
-                by=by,
-            )
-
-        plan.apply = apply
-        return plan
-
-    @staticmethod
-    def _check_identified(
-        covering: list[Covering],
-        *,
-        school: School,
-        by_code: dict[str, Semester],
-        errors: list[RowError],
-    ) -> dict[Fill, tuple[int, dict[str, Any]]]:
+    def _check_identified(self, covering: list[Covering]) -> dict[Fill, tuple[int, dict[str, Any]]]:
         """DESIGN "Pairing": a pairing's category is one the student is identified in for
         the semesters it covers. A semester without that identification is filled in by the
         import (the school paired the student before it used AidCase), unless the student
@@ -320,10 +345,12 @@ class PairingsSheet:
         the history) or a proposal waits for review. A pairing still to come fills nothing
         in. Returns the identifications to fill in, each with the first row that
         asks for it."""
+        by_code = self.by_code
         semester_ids = {by_code[c].pk for entry in covering for c in entry.codes if c in by_code}
         states: dict[tuple[int, int, str], str] = {}
         refused: set[tuple[int, int, str]] = set()
         if covering:
+            school = self.the_school
             states = {
                 (student_id, semester_id, category): state
                 for student_id, semester_id, category, state in Identification.objects.filter(
@@ -356,7 +383,7 @@ class PairingsSheet:
                 if future:
                     missing.append(code_)
                 elif state == Identification.State.PROPOSED:
-                    errors.append(
+                    self.errors.append(
                         RowError(
                             number,
                             "类别",
@@ -368,7 +395,7 @@ class PairingsSheet:
                         )
                     )
                 elif triple in refused:
-                    errors.append(
+                    self.errors.append(
                         RowError(
                             number,
                             "类别",
@@ -383,7 +410,7 @@ class PairingsSheet:
                 else:
                     fills.setdefault((student_id, code_, category), (number, row))
             if future and (missing or not codes):
-                errors.append(
+                self.errors.append(
                     RowError(
                         number,
                         "类别",
@@ -393,62 +420,11 @@ class PairingsSheet:
                 )
         return fills
 
-    @staticmethod
-    def _creates(
-        fills: dict[Fill, tuple[int, dict[str, Any]]], *, by_code: dict[str, Semester]
-    ) -> list[str]:
-        """The semesters and identifications the import makes on the way, for the preview."""
-        creates = [
-            _("学期：%(code)s") % {"code": c}
-            for c in sorted({code_ for _s, code_, _c in fills} - set(by_code))
-        ]
-        grouped: dict[tuple[str, str], list[str]] = {}
-        for (_student, code_, category), (_number, row) in fills.items():
-            grouped.setdefault((row["student_no"], category), []).append(code_)
-        source = Identification.Source.PAIRING_LIST.label
-        for (student_no, category), codes in sorted(grouped.items()):
-            creates.append(
-                _("类别认定（%(source)s）：%(student)s %(category)s %(semesters)s")
-                % {
-                    "source": source,
-                    "student": student_no,
-                    "category": CATEGORY_CELLS[category],
-                    "semesters": "、".join(sorted(codes)),
-                }
-            )
-        return creates
-
-    @staticmethod
-    def _label(row: dict[str, Any]) -> str:
-        return " ".join(
-            (
-                row["staff_number"],
-                row["student_no"],
-                CATEGORY_CELLS[row["category"]],
-                row["start"].isoformat(),
-            )
-        )
-
-    @staticmethod
-    def _changed(pairing: Pairing, row: dict[str, Any], present: set[str]) -> list[str]:
-        """The columns that change an existing pairing. A blank 结束日期 leaves the pairing
-        as it is: a pairing that has ended is not opened again by an older file."""
-        changed = []
-        if row.get("end") and row["end"] != pairing.end:
-            changed.append("结束日期")
-        if "学科" in present and (row.get("subject") or "") != pairing.subject:
-            changed.append("学科")
-        return changed
-
-    @staticmethod
-    def _check_open(
-        keyed: list[tuple[int, dict[str, Any], Key]],
-        existing: dict[Key, Pairing],
-        errors: list[RowError],
-    ) -> None:
+    def _check_open(self, keyed: list[tuple[int, dict[str, Any], Key]]) -> None:
         """At most one open pairing per teacher, student and category once the file is in
         (the database's one_open_pairing): open pairings the file leaves open, and new rows
         without an end date."""
+        existing = self.existing
         ending = {key for _n, row, key in keyed if row.get("end") and key in existing}
         open_now: dict[tuple[int, int, str], dt.date] = {
             key[:3]: key[3] for key, p in existing.items() if p.end is None and key not in ending
@@ -459,7 +435,7 @@ class PairingsSheet:
                 continue
             triple = key[:3]
             if triple in open_now:
-                errors.append(
+                self.errors.append(
                     RowError(
                         number,
                         "开始日期",
@@ -473,7 +449,7 @@ class PairingsSheet:
             elif triple in opened and opened[triple][1] == key[3]:
                 continue  # the same key twice, reported as such
             elif triple in opened:
-                errors.append(
+                self.errors.append(
                     RowError(
                         number,
                         "开始日期",
@@ -484,27 +460,38 @@ class PairingsSheet:
             else:
                 opened[triple] = (number, key[3])
 
-    @transaction.atomic
-    def _apply(
-        self,
-        *,
-        school: School,
-        keyed: list[tuple[int, dict[str, Any], Key]],
-        existing: dict[Key, Pairing],
-        present: set[str],
-        fills: dict[Fill, tuple[int, dict[str, Any]]],
-        by: Any,
-    ) -> dict[str, int]:
-        now = timezone.now()
-        codes = sorted({code_ for _s, code_, _c in fills})
-        known = set(
-            Semester.objects.filter(school=school, code__in=codes).values_list("code", flat=True)
-        )
-        # Made one by one with default dates (each moved clear of the other term's dates)
-        # and recorded in the history by its save.
+    def _creates(self) -> list[str]:
+        """The semesters and identifications the import makes on the way, for the preview."""
+        creates = [
+            _("学期：%(code)s") % {"code": c}
+            for c in sorted({code_ for _s, code_, _c in self.fills} - set(self.by_code))
+        ]
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for (_student, code_, category), (_number, row) in self.fills.items():
+            grouped.setdefault((row["student_no"], category), []).append(code_)
+        source = Identification.Source.PAIRING_LIST.label
+        for (student_no, category), codes in sorted(grouped.items()):
+            creates.append(
+                _("类别认定（%(source)s）：%(student)s %(category)s %(semesters)s")
+                % {
+                    "source": source,
+                    "student": student_no,
+                    "category": CATEGORY_SHEET_NAMES[Category(category)],
+                    "semesters": "、".join(sorted(codes)),
+                }
+            )
+        return creates
+
+    def prepare(self) -> None:
+        """The semesters the fills name, made one by one with default dates (each moved clear
+        of the other term's dates) and recorded in the history by its save, then the
+        identifications filled in."""
+        school, by = self.the_school, self.by
+        codes = sorted({code_ for _s, code_, _c in self.fills})
         semesters = {c: semester_get_or_create(school=school, code=c) for c in codes}
-        note = _("由结对名单补录")
+        self.semesters = len(set(codes) - set(self.by_code))
         by_id = by.pk if by is not None else None
+        note = _("由结对名单补录")
         identifications = [
             Identification(
                 student_id=student_id,
@@ -515,56 +502,78 @@ class PairingsSheet:
                 note=note,
                 proposed_by_id=by_id,
                 approved_by_id=by_id,
-                approved_at=now,
+                approved_at=self.now,
             )
-            for (student_id, code_, category) in sorted(fills)
+            for (student_id, code_, category) in sorted(self.fills)
         ]
         tracked_bulk_create(Identification, identifications, by=by, reason=IMPORT_REASON)
-        creations: list[Pairing] = []
-        changed: list[Pairing] = []
-        for _number, row, key in keyed:
-            pairing = existing.get(key)
-            if pairing is None:
-                creations.append(
-                    Pairing(
-                        school=school,
-                        teacher_id=key[0],
-                        student_id=key[1],
-                        category=key[2],
-                        start=key[3],
-                        end=row.get("end"),
-                        # The file does not say why a pairing ended; "other" claims nothing
-                        # (left_category would tell the reports something nobody said).
-                        end_reason=Pairing.EndReason.OTHER if row.get("end") else "",
-                        subject=row.get("subject") or "",
-                        created_by=by,
-                    )
-                )
-                continue
-            if not self._changed(pairing, row, present):
-                continue
-            if row.get("end"):
-                pairing.end = row["end"]
-                pairing.end_reason = pairing.end_reason or Pairing.EndReason.OTHER
-            if "学科" in present:
-                pairing.subject = row.get("subject") or ""
-            pairing.updated_at = now
-            changed.append(pairing)
-        # Ends first: a row may end an open pairing that a new row of the file replaces.
-        tracked_bulk_update(
-            Pairing,
-            changed,
-            ["end", "end_reason", "subject", "updated_at"],
-            by=by,
-            reason=IMPORT_REASON,
-        )
-        tracked_bulk_create(Pairing, creations, by=by, reason=IMPORT_REASON)
+        self.identifications = len(identifications)
+        self.fills = {}
+
+    # Each row
+
+    def init_instance(self, row: Any = None) -> Pairing:
+        return Pairing(school_id=self.the_school.pk, created_by=self.by)
+
+    def set_related(self, instance: Pairing, row: Any) -> None:
+        end = row.get("结束日期")
+        if instance.pk is None:
+            key = self.row_key(row)
+            assert key is not None  # noqa: S101 — a row without one has failed
+            instance.teacher_id, instance.student_id = key[0], key[1]
+            instance.end = end
+            # The file does not say why a pairing ended; "other" claims nothing
+            # (left_category would tell the reports something nobody said).
+            instance.end_reason = Pairing.EndReason.OTHER if end else ""
+        elif end:
+            instance.end = end
+
+    def save_instance(self, instance: Pairing, is_create: bool, row: Any, **kwargs: Any) -> None:
+        if self.writes and not is_create and row.get("结束日期"):
+            instance.end_reason = instance.end_reason or Pairing.EndReason.OTHER
+            self.update_fields.add("end_reason")
+        super().save_instance(instance, is_create, row, **kwargs)
+
+    # Writes: once, after every row has passed (the base writes the ends before the new
+    # pairings, for one_open_pairing)
+
+    def summary(self) -> dict[str, int]:
         return {
-            "new": len(creations),
-            "changed": len(changed),
-            "identifications": len(identifications),
-            "semesters": len(set(codes) - known),
+            **super().summary(),
+            "identifications": self.identifications,
+            "semesters": self.semesters,
         }
+
+    # Export (the admin's)
+
+    def filter_export(self, queryset: Any, **kwargs: Any) -> Any:
+        return queryset.filter(school=self.the_school).select_related("teacher", "student")
+
+    def dehydrate_staff_number(self, pairing: Pairing) -> str:
+        return pairing.teacher.username
+
+    def dehydrate_student_no(self, pairing: Pairing) -> str:
+        return pairing.student.student_no
+
+    def dehydrate_end(self, pairing: Pairing) -> dt.date | None:
+        return pairing.end
+
+
+class PairingsSheet:
+    kind = "pairings"
+    title = gettext_lazy("结对名单")
+    notes = gettext_lazy(
+        "每行一个结对：一名教师、一名学生、一个类别。结对覆盖的学期（从开始日期到结束日期或今天）中，"
+        "学生尚未认定为该类别的，导入时记为已认定，来源为“结对名单补录”；"
+        "该学期此类别的认定曾被驳回或还在待审核的，该行不能导入。"
+        "同一工号、学籍号、类别和开始日期的结对再次导入时只更新结束日期和学科；"
+        "结束日期留空不会重新开启已结束的结对。"
+    )
+    columns = COLUMNS
+
+    def plan(self, parsed: Rows, *, school: School, semester: Semester | None, by: Any) -> Plan:
+        """The Resource's dry run as the preview; `apply` is its real run (`sheet_plan`)."""
+        return sheet_plan(self.kind, PairingResource(school=school, by=by, rows=parsed))
 
     def export_rows(self, *, school: School) -> Iterable[list[Any]]:
         """The school's pairings, ended ones included, with the same headers as the import."""
@@ -579,7 +588,7 @@ class PairingsSheet:
             yield [
                 username,
                 student_no,
-                CATEGORY_CELLS[category],
+                CATEGORY_SHEET_NAMES[Category(category)],
                 start,
                 end,
                 subject,

@@ -67,48 +67,35 @@ class StudentAdminForm(forms.ModelForm):
         return data
 
 
-def _school_field() -> forms.ModelChoiceField:
-    return forms.ModelChoiceField(queryset=School.objects.all(), label=_("学校"))
+def _school_field(**kwargs: Any) -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(queryset=School.objects.all(), label=_("学校"), **kwargs)
 
 
-class StudentImportForm(ImportForm):
+class SchoolImportForm(ImportForm):
     """The import names its school: the rows are checked against it, saved into it, and
-    never touch another school's students."""
+    never touch another school's records."""
 
     school = _school_field()
     field_order = ["school", "resource", "import_file", "format"]
 
 
-class StudentConfirmImportForm(ConfirmImportForm):
-    school = forms.ModelChoiceField(queryset=School.objects.all(), widget=forms.HiddenInput())
+class SchoolConfirmImportForm(ConfirmImportForm):
+    school = _school_field(widget=forms.HiddenInput())
 
 
-class StudentExportForm(ExportForm):
+class SchoolExportForm(ExportForm):
     school = _school_field()
 
 
-@admin.register(Student)
-class StudentAdmin(ImportExportModelAdmin):
-    """The superuser's import and export (django-import-export) through StudentResource,
-    as the school's roster import: scoped to the school chosen, every row checked, all or
-    nothing, the history naming the superuser."""
+class SchoolScopedImportExportAdmin(ImportExportModelAdmin):
+    """The superuser's import and export (django-import-export) as a school's own import:
+    the resource is given the school chosen in the forms and the superuser, every row is
+    checked, and the import is all or nothing. The resource scopes the rows to the school
+    and names the superuser in the history."""
 
-    resource_classes = [StudentResource]
-    import_form_class = StudentImportForm
-    confirm_form_class = StudentConfirmImportForm
-    export_form_class = StudentExportForm
-    form = StudentAdminForm
-    list_display = ("student_no", "name", "school", "school_class", "status")
-    list_filter = ("school", "status")
-    search_fields = ("student_no", "name")
-    raw_id_fields = ("school_class", "cohort")
-    # The ID number is shown and revealed only through the school pages, which log it.
-    exclude = ("id_number", "id_number_hash")
-
-    def save_model(self, request, obj, form, change):
-        # Through the service, as on the school's pages: a student who leaves gets the day
-        # and their pairings end.
-        services.student_save(student=obj, entry_year=obj.cohort.entry_year, by=request.user)
+    import_form_class = SchoolImportForm
+    confirm_form_class = SchoolConfirmImportForm
+    export_form_class = SchoolExportForm
 
     def get_import_resource_kwargs(self, request: Any, **kwargs: Any) -> dict[str, Any]:
         form = kwargs.get("form")
@@ -134,6 +121,25 @@ class StudentAdmin(ImportExportModelAdmin):
         form = kwargs.get("export_form")
         school = form.cleaned_data["school"] if form is not None else None
         return {"school": school, "by": request.user}
+
+
+@admin.register(Student)
+class StudentAdmin(SchoolScopedImportExportAdmin):
+    """The school's roster import and export, through StudentResource."""
+
+    resource_classes = [StudentResource]
+    form = StudentAdminForm
+    list_display = ("student_no", "name", "school", "school_class", "status")
+    list_filter = ("school", "status")
+    search_fields = ("student_no", "name")
+    raw_id_fields = ("school_class", "cohort")
+    # The ID number is shown and revealed only through the school pages, which log it.
+    exclude = ("id_number", "id_number_hash")
+
+    def save_model(self, request, obj, form, change):
+        # Through the service, as on the school's pages: a student who leaves gets the day
+        # and their pairings end.
+        services.student_save(student=obj, entry_year=obj.cohort.entry_year, by=request.user)
 
 
 @admin.register(Identification)

@@ -367,8 +367,6 @@ class StudentResource(SheetResource):
         if self.new_semester_code:
             self.target = semester_create(school=school, code=self.new_semester_code)
             self.new_semester_code = None
-        self.now = timezone.now()
-        self.update_fields = {"updated_at"}
         self.touched = []
 
     # Each row
@@ -394,8 +392,7 @@ class StudentResource(SheetResource):
         return [c for c in row.get("类别") or [] if (row["学籍号"], c) not in self.identified]
 
     def save_instance(self, instance: Student, is_create: bool, row: Any, **kwargs: Any) -> None:
-        if not self.dry_run and not self.errors:
-            instance.updated_at = self.now
+        if self.writes:
             wanted = self._wanted(row)
             if wanted:
                 self.touched.append((instance.student_no, wanted, row.get("认定来源") or ""))

@@ -1,23 +1,25 @@
 """Incidents as a spreadsheet (违纪事件表): import and export with DESIGN's headers. An
 incident is known by its student, date and type: importing the same row again changes
-nothing, and a different 说明 updates the one already recorded."""
+nothing, and a different 说明 updates the one already recorded.
+
+The school's import (`IncidentsSheet`) and the superuser's admin both read, diff and save
+incidents through `IncidentResource`, on django-import-export (`aidcase.sheet_resources`)."""
 
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from import_export.fields import Field
 
-from aidcase.audit import IMPORT_REASON, tracked_bulk_create, tracked_bulk_update
+from aidcase.sheet_resources import CellWidget, SheetResource, sheet_plan
 from aidcase.spreadsheets import (
     CellError,
     Column,
     Plan,
-    RowChange,
     RowError,
     Rows,
     choice,
@@ -68,35 +70,63 @@ def office_account(*, school: School) -> Any:
     )
 
 
-class IncidentsSheet:
-    kind = "incidents"
-    title = gettext_lazy("违纪事件")
-    notes = gettext_lazy(
-        "每行一件事：学生、日期和类型相同的行视为同一件事，再次导入只会更新说明。"
-        "这些事件会使该学期的结对帮扶被评为无效。"
-    )
-    columns = (
-        Column("学籍号", "student_no", True, code, gettext_lazy("须已在本校学生名册中")),
-        Column("日期", "date", True, past_date, gettext_lazy("如 2026-03-15，不能晚于今天")),
-        Column(
-            "类型",
-            "type",
-            True,
-            choice(INCIDENT_TYPE_NAMES, label=gettext_lazy("类型")),
-            "、".join(INCIDENT_TYPE_NAMES),
-        ),
-        Column("说明", "note", False, note, gettext_lazy("经过与处理情况，选填")),
-    )
+STUDENT_NO = CellWidget(code)
+DATE = CellWidget(past_date, show=dt.date.isoformat)
+TYPE = CellWidget(
+    choice(INCIDENT_TYPE_NAMES, label=gettext_lazy("类型")), show=INCIDENT_TYPE_LABELS.get
+)
+NOTE = CellWidget(note, blank="")
 
-    def plan(self, parsed: Rows, *, school: School, semester: Semester | None, by: Any) -> Plan:
-        """Checks every row. `semester` is not used: each row has its own date. `by` is
-        recorded as who recorded new incidents; without one (the command), the school's
-        aid office account is."""
-        plan = Plan(kind=self.kind, errors=list(parsed.errors))
-        errors = plan.errors
-        read = parsed.records
-        if parsed.missing:
-            return plan
+
+class IncidentResource(SheetResource):
+    """Incidents of one school's students (`school`; None only to list the columns). `by`
+    is named in the history and records the new incidents; without one (the command line),
+    the school's aid office account records them. All or nothing, as every import."""
+
+    columns = (
+        Column(
+            "学籍号", "student_no", True, STUDENT_NO.clean, gettext_lazy("须已在本校学生名册中")
+        ),
+        Column("日期", "date", True, DATE.clean, gettext_lazy("如 2026-03-15，不能晚于今天")),
+        Column("类型", "type", True, TYPE.clean, "、".join(INCIDENT_TYPE_NAMES)),
+        Column("说明", "note", False, NOTE.clean, gettext_lazy("经过与处理情况，选填")),
+    )
+    compared = (("说明", "note"),)
+
+    # The student is found from the 学籍号 in `set_related`.
+    student_no = Field(column_name="学籍号", widget=STUDENT_NO)
+    date = Field(attribute="date", column_name="日期", widget=DATE)
+    type = Field(attribute="type", column_name="类型", widget=TYPE)
+    note = Field(attribute="note", column_name="说明", widget=NOTE)
+
+    class Meta:
+        model = Incident
+        fields = ("student_no", "date", "type", "note")
+        import_id_fields = ("student_no", "date", "type")
+
+    def __init__(
+        self, *, school: School | None = None, by: Any = None, rows: Rows | None = None
+    ) -> None:
+        super().__init__(by=by, rows=rows)
+        self.school = school
+        self.recorder = by
+        self.ids: dict[str, int] = {}
+
+    def row_key(self, row: Any) -> Any:
+        return (row["学籍号"], row["日期"], row["类型"])
+
+    def change_key(self, record: dict[str, Any]) -> str:
+        """A row's incident: 学籍号, date and type."""
+        day, type_ = record["date"].isoformat(), INCIDENT_TYPE_LABELS[record["type"]]
+        return f"{record['student_no']} {day} {type_}"
+
+    def load(self) -> None:
+        """The file's rows against each other, the school's roster and its incidents: one
+        query each (and one for the recorder), whatever the number of rows."""
+        assert self.rows is not None  # noqa: S101 — before_import reads them first
+        read, errors, school = self.rows.records, self.errors, self.school
+        if school is None:
+            raise ValueError("IncidentResource imports need a school")
         duplicate_keys(
             (
                 (n, (r["student_no"], r["date"], r["type"]))
@@ -106,69 +136,62 @@ class IncidentsSheet:
             column="类型",
             errors=errors,
         )
-        ids = dict(Student.objects.filter(school=school).order_by().values_list("student_no", "pk"))
+        self.ids = dict(
+            Student.objects.filter(school=school).order_by().values_list("student_no", "pk")
+        )
         for number, row, _ok in read:
-            if row.get("student_no") and row["student_no"] not in ids:
+            if row.get("student_no") and row["student_no"] not in self.ids:
                 errors.append(
                     RowError(number, "学籍号", _("本校学生名册中没有该学籍号，请先导入学生名册"))
                 )
         if errors:
-            return plan
-
-        # The earliest recorded incident stands for its key (the form may have recorded two).
-        existing: dict[tuple[int, dt.date, str], Incident] = {}
+            return
+        numbers = {pk: no for no, pk in self.ids.items()}
         days = [r["date"] for _n, r, _ok in read]
         if days:
-            # Whole rows: a changed one is written back with its history entry.
+            # The earliest recorded incident stands for its key (the form may have recorded
+            # two); whole rows: a changed one is written back with its history entry.
             for incident in Incident.objects.filter(
                 student__school=school, date__gte=min(days), date__lte=max(days)
             ).order_by("pk"):
-                existing.setdefault((incident.student_id, incident.date, incident.type), incident)
-        has_note = "说明" in parsed.headers
-        new: list[Incident] = []
-        changed: list[Incident] = []
-        for number, row, _ok in read:
-            student_id = ids[row["student_no"]]
-            label = INCIDENT_TYPE_LABELS[row["type"]]
-            key = f"{row['student_no']} {row['date'].isoformat()} {label}"
-            text_ = row.get("note") or ""
-            found = existing.get((student_id, row["date"], row["type"]))
-            if found is None:
-                plan.changes.append(RowChange(number, key, "new"))
-                new.append(
-                    Incident(student_id=student_id, date=row["date"], type=row["type"], note=text_)
-                )
-            elif has_note and found.note != text_:
-                plan.changes.append(RowChange(number, key, "changed", ["说明"]))
-                found.note = text_
-                changed.append(found)
-            else:
-                plan.changes.append(RowChange(number, key, "unchanged"))
-
-        recorder = by
-        if new and recorder is None:
-            recorder = office_account(school=school)
-            if recorder is None:
+                key = (numbers[incident.student_id], incident.date, incident.type)
+                self.existing.setdefault(key, incident)
+        new = any(
+            (r["student_no"], r["date"], r["type"]) not in self.existing for _n, r, _ok in read
+        )
+        if new and self.recorder is None:
+            self.recorder = office_account(school=school)
+            if self.recorder is None:
                 errors.append(RowError(1, "", _("学校还没有资助办账号，无法记录导入人")))
-                plan.changes = []
-                return plan
 
-        def apply() -> dict[str, int]:
-            return self._apply(new=new, changed=changed, recorder=recorder, by=by)
+    def init_instance(self, row: Any = None) -> Incident:
+        return Incident(recorded_by=self.recorder)
 
-        plan.apply = apply
-        return plan
+    def set_related(self, instance: Incident, row: Any) -> None:
+        instance.student_id = self.ids[row["学籍号"]]
 
-    @staticmethod
-    @transaction.atomic
-    def _apply(
-        *, new: list[Incident], changed: list[Incident], recorder: Any, by: Any
-    ) -> dict[str, int]:
-        for incident in new:
-            incident.recorded_by = recorder
-        tracked_bulk_create(Incident, new, by=by, reason=IMPORT_REASON)
-        tracked_bulk_update(Incident, changed, ["note"], by=by, reason=IMPORT_REASON)
-        return {"new": len(new), "changed": len(changed)}
+    # Export (the admin's)
+
+    def filter_export(self, queryset: Any, **kwargs: Any) -> Any:
+        return queryset.filter(student__school=self.school).select_related("student")
+
+    def dehydrate_student_no(self, incident: Incident) -> str:
+        return incident.student.student_no
+
+
+class IncidentsSheet:
+    kind = "incidents"
+    title = gettext_lazy("违纪事件")
+    notes = gettext_lazy(
+        "每行一件事：学生、日期和类型相同的行视为同一件事，再次导入只会更新说明。"
+        "这些事件会使该学期的结对帮扶被评为无效。"
+    )
+    columns = IncidentResource.columns
+
+    def plan(self, parsed: Rows, *, school: School, semester: Semester | None, by: Any) -> Plan:
+        """The Resource's dry run as the preview; `apply` is its real run (`sheet_plan`).
+        `semester` is not used: each row has its own date."""
+        return sheet_plan(self.kind, IncidentResource(school=school, by=by, rows=parsed))
 
     def export_rows(
         self, *, school: School, semester: Semester | None = None

@@ -190,20 +190,29 @@ def test_csv_files_are_read_in_utf8_and_gbk(school, last, ming, encoding, name):
 @pytest.mark.parametrize(
     ("row", "expected"),
     [
-        (["G001", LAST, "八十"], "第 2 行「成绩」：应为数字"),
-        (["G001", LAST, 1000.5], "第 2 行「成绩」：应在 0 到 1000 之间"),
-        (["G001", LAST, -1], "第 2 行「成绩」：应在 0 到 1000 之间"),
-        (["G001", LAST, "85.555"], "第 2 行「成绩」：最多 2 位小数"),
-        (["G001", LAST, None], "第 2 行「成绩」：不能为空"),
-        (["G001", "2025-2027-1", 80], "第 2 行「学期」：学期代码应形如 2025-2026-1"),
-        (["G001", "2025秋季", 80], "第 2 行「学期」：学期代码应形如 2025-2026-1"),
-        (["G001", "2025-2026-3", 80], "第 2 行「学期」：学期代码应形如 2025-2026-1"),
-        (["G001", "2099-2100-1", 80], "第 2 行「学期」：该学期还没有开始"),
-        (["G999", LAST, 80], "第 2 行「学籍号」：本校学生名册中没有该学籍号"),
-        (["X001", LAST, 80], "第 2 行「学籍号」：本校学生名册中没有该学籍号"),
-        (["G 001", LAST, 80], "第 2 行「学籍号」：只能包含字母、数字"),
-        ([None, LAST, 80], "第 2 行「学籍号」：不能为空"),
-        (["G001", LAST, 80, "很长的科目名称" * 3], "第 2 行「科目」：不能超过 20 个字"),
+        (["G001", LAST, "八十"], "工作表「成绩表」第 2 行「成绩」：应为数字"),
+        (["G001", LAST, 1000.5], "工作表「成绩表」第 2 行「成绩」：应在 0 到 1000 之间"),
+        (["G001", LAST, -1], "工作表「成绩表」第 2 行「成绩」：应在 0 到 1000 之间"),
+        (["G001", LAST, "85.555"], "工作表「成绩表」第 2 行「成绩」：最多 2 位小数"),
+        (["G001", LAST, None], "工作表「成绩表」第 2 行「成绩」：不能为空"),
+        (
+            ["G001", "2025-2027-1", 80],
+            "工作表「成绩表」第 2 行「学期」：学期代码应形如 2025-2026-1",
+        ),
+        (["G001", "2025秋季", 80], "工作表「成绩表」第 2 行「学期」：学期代码应形如 2025-2026-1"),
+        (
+            ["G001", "2025-2026-3", 80],
+            "工作表「成绩表」第 2 行「学期」：学期代码应形如 2025-2026-1",
+        ),
+        (["G001", "2099-2100-1", 80], "工作表「成绩表」第 2 行「学期」：该学期还没有开始"),
+        (["G999", LAST, 80], "工作表「成绩表」第 2 行「学籍号」：本校学生名册中没有该学籍号"),
+        (["X001", LAST, 80], "工作表「成绩表」第 2 行「学籍号」：本校学生名册中没有该学籍号"),
+        (["G 001", LAST, 80], "工作表「成绩表」第 2 行「学籍号」：只能包含字母、数字"),
+        ([None, LAST, 80], "工作表「成绩表」第 2 行「学籍号」：不能为空"),
+        (
+            ["G001", LAST, 80, "很长的科目名称" * 3],
+            "工作表「成绩表」第 2 行「科目」：不能超过 20 个字",
+        ),
     ],
 )
 def test_a_bad_cell_is_reported_with_its_row_and_column(
@@ -235,7 +244,10 @@ def test_a_key_repeated_in_the_file_is_reported_total_written_either_way(school,
     plan, _result = run(data, school)
 
     # then the later rows are reported against the first ones
-    assert errors_of(plan) == ["第 4 行「科目」：与第 2 行重复", "第 5 行「科目」：与第 3 行重复"]
+    assert errors_of(plan) == [
+        "工作表「成绩表」第 4 行「科目」：与第 2 行重复",
+        "工作表「成绩表」第 5 行「科目」：与第 3 行重复",
+    ]
     assert not Score.objects.exists()
 
 
@@ -253,10 +265,10 @@ def test_every_problem_is_listed_at_once_and_nothing_is_saved(school, last, ming
 
     # then every problem is listed in row order, and no score nor semester was saved
     assert errors_of(plan) == [
-        "第 3 行「成绩」：应在 0 到 1000 之间",
-        "第 3 行「学籍号」：本校学生名册中没有该学籍号，请先导入学生名册",
-        "第 4 行「学期」：学期代码应形如 2025-2026-1（学年，第1或第2学期），且两个年份相连",
-        "第 5 行「科目」：与第 2 行重复",
+        "工作表「成绩表」第 3 行「成绩」：应在 0 到 1000 之间",
+        "工作表「成绩表」第 3 行「学籍号」：本校学生名册中没有该学籍号，请先导入学生名册",
+        "工作表「成绩表」第 4 行「学期」：学期代码应形如 2025-2026-1（学年，第1或第2学期），且两个年份相连",
+        "工作表「成绩表」第 5 行「科目」：与第 2 行重复",
     ]
     assert result is None
     assert plan.creates == []
@@ -269,7 +281,7 @@ def test_a_missing_required_column_is_reported_on_row_1(school, last, ming):
 
     plan, _result = run(xlsx(["G001", LAST, "数学"], columns=columns), school)
 
-    assert errors_of(plan) == [f"第 1 行「成绩」：{MISSING_COLUMN}"]
+    assert errors_of(plan) == [f"工作表「成绩表」第 1 行「成绩」：{MISSING_COLUMN}"]
 
 
 # Exporting
@@ -410,7 +422,7 @@ def test_the_command_lists_every_error_and_saves_nothing(school, last, ming, tmp
     with pytest.raises(CommandError, match="共 2 处错误"):
         call_command("import_xlsx", "scores", str(path), school=school.code, stderr=err)
 
-    assert "第 3 行「学籍号」" in err.getvalue()
-    assert "第 3 行「成绩」" in err.getvalue()
+    assert "工作表「成绩表」第 3 行「学籍号」" in err.getvalue()
+    assert "工作表「成绩表」第 3 行「成绩」" in err.getvalue()
     assert not Score.objects.exists()
     assert not Semester.objects.filter(code=NEW).exists()

@@ -463,7 +463,7 @@ def test_the_pairings_import_refuses_a_new_pairing_for_a_transferred_student(sch
     )
     # then the row is refused on its 学籍号 and nothing is imported
     assert [str(error) for error in plan.errors] == [
-        "第 2 行「学籍号」：该学生已转出，不能新建结对"
+        "工作表「结对名单」第 2 行「学籍号」：该学生已转出，不能新建结对"
     ]
     assert result is None
     assert not Pairing.objects.exists()

@@ -262,7 +262,7 @@ def test_an_id_number_typed_as_a_number_is_never_saved(school, value):
     # Then it is refused with what to do, and nothing is saved
     assert len(plan.errors) == 1
     message = str(plan.errors[0])
-    assert message.startswith("第 2 行「身份证号」：是数字格式")
+    assert message.startswith("工作表「名册」第 2 行「身份证号」：是数字格式")
     assert "设为文本格式" in message
     assert not Student.objects.exists()
 
@@ -272,7 +272,7 @@ def test_a_student_no_typed_as_a_long_number_is_refused(school):
 
     plan = run(school, saved(book))
 
-    assert str(plan.errors[0]).startswith("第 2 行「学籍号」：是数字格式")
+    assert str(plan.errors[0]).startswith("工作表「名册」第 2 行「学籍号」：是数字格式")
     assert not Student.objects.exists()
 
 
@@ -283,7 +283,7 @@ def test_a_bare_year_in_a_date_column_is_refused_not_read_as_1905(school, value)
     plan = run(school, saved(book))
 
     assert [str(error) for error in plan.errors] == [
-        "第 2 行「出生日期」：只填了年份（2012）：请填写完整的日期，如 2012-09-01"
+        "工作表「名册」第 2 行「出生日期」：只填了年份（2012）：请填写完整的日期，如 2012-09-01"
     ]
     assert not Student.objects.exists()
 
@@ -341,7 +341,7 @@ def test_no_header_in_the_first_ten_rows_names_the_closest_row_and_what_it_lacks
 
     # Then the header row is named with the missing column
     assert [str(error) for error in plan.errors] == [
-        "第 2 行「班级」：缺少必填列（前 10 行中没有包含全部必填列的表头行）："
+        "工作表「名册」第 2 行「班级」：缺少必填列（前 10 行中没有包含全部必填列的表头行）："
         "请加上这一列，或按模板改列名"
     ]
 

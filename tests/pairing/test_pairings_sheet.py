@@ -153,25 +153,46 @@ def others(other_school):
 @pytest.mark.parametrize(
     ("row", "error"),
     [
-        (("T404", "G001", "留守", START), "第 2 行「工号」：本校没有这个工号的教师"),
-        (("X001", "G001", "留守", START), "第 2 行「工号」：该工号属于其他学校的账号"),
-        (("T001", "G404", "留守", START), "第 2 行「学籍号」：本校没有这个学籍号的学生"),
-        (("T001", "X002", "留守", START), "第 2 行「学籍号」：该学籍号属于其他学校的学生"),
+        (
+            ("T404", "G001", "留守", START),
+            "工作表「结对名单」第 2 行「工号」：本校没有这个工号的教师",
+        ),
+        (
+            ("X001", "G001", "留守", START),
+            "工作表「结对名单」第 2 行「工号」：该工号属于其他学校的账号",
+        ),
+        (
+            ("T001", "G404", "留守", START),
+            "工作表「结对名单」第 2 行「学籍号」：本校没有这个学籍号的学生",
+        ),
+        (
+            ("T001", "X002", "留守", START),
+            "工作表「结对名单」第 2 行「学籍号」：该学籍号属于其他学校的学生",
+        ),
         (
             ("T001", "G001", "问题", NEXT_YEAR),
-            "第 2 行「类别」：该学生在开始日期所在学期未被认定为“问题学生”，请先完成类别认定",
+            "工作表「结对名单」第 2 行「类别」：该学生在开始日期所在学期未被认定为“问题学生”，请先完成类别认定",
         ),
         (
             ("T001", "G001", "问题", "2020-09-01"),
-            "第 2 行「开始日期」：结对早于该学生入学（2024 年），无法补录类别认定",
+            "工作表「结对名单」第 2 行「开始日期」：结对早于该学生入学（2024 年），无法补录类别认定",
         ),
-        (("T001", "G001", "孤儿", START), "第 2 行「类别」：无法识别的类别“孤儿”"),
-        (("T001", "G001", "留守", "2025-13-01"), "第 2 行「开始日期」：日期格式不正确"),
-        (("T001", "G001", "留守", ""), "第 2 行「开始日期」：不能为空"),
-        (("T001", "G001", "留守", START, "2025-08-01"), "第 2 行「结束日期」：结束日期不能早于"),
+        (
+            ("T001", "G001", "孤儿", START),
+            "工作表「结对名单」第 2 行「类别」：无法识别的类别“孤儿”",
+        ),
+        (
+            ("T001", "G001", "留守", "2025-13-01"),
+            "工作表「结对名单」第 2 行「开始日期」：日期格式不正确",
+        ),
+        (("T001", "G001", "留守", ""), "工作表「结对名单」第 2 行「开始日期」：不能为空"),
+        (
+            ("T001", "G001", "留守", START, "2025-08-01"),
+            "工作表「结对名单」第 2 行「结束日期」：结束日期不能早于",
+        ),
         (
             ("T001", "G001", "留守", START, None, "数学"),
-            "第 2 行「学科」：只有学困结对可以填写学科",
+            "工作表「结对名单」第 2 行「学科」：只有学困结对可以填写学科",
         ),
     ],
 )
@@ -189,7 +210,7 @@ def test_a_proposed_identification_is_not_enough(school, teacher, term):
     )
     plan, _result = run(school, xlsx([("T001", "G002", "贫困", START)]))
     assert errors_of(plan) == [
-        "第 2 行「类别」：该学生 2025-2026-1 学期“家庭经济困难学生”的认定还在待审核，"
+        "工作表「结对名单」第 2 行「类别」：该学生 2025-2026-1 学期“家庭经济困难学生”的认定还在待审核，"
         "请先审核后再导入"
     ]
 
@@ -207,7 +228,7 @@ def test_a_deactivated_teacher_gets_no_new_pairing(school, teacher, student):
     teacher.is_active = False
     teacher.save()
     plan, _result = run(school, xlsx([("T001", "G001", "留守", START)]))
-    assert errors_of(plan) == ["第 2 行「工号」：该教师账号已停用，不能新建结对"]
+    assert errors_of(plan) == ["工作表「结对名单」第 2 行「工号」：该教师账号已停用，不能新建结对"]
 
 
 def test_a_second_open_pairing_is_refused(school, teacher, student):
@@ -217,7 +238,7 @@ def test_a_second_open_pairing_is_refused(school, teacher, student):
     plan, _result = run(school, xlsx([("T001", "G001", "留守", "2025-10-01")]))
     # then it is refused
     assert errors_of(plan) == [
-        "第 2 行「开始日期」：该教师与该学生在此类别下已有进行中的结对（开始日期 2025-09-01），"
+        "工作表「结对名单」第 2 行「开始日期」：该教师与该学生在此类别下已有进行中的结对（开始日期 2025-09-01），"
         "请先填写那个结对的结束日期"
     ]
 
@@ -234,8 +255,8 @@ def test_every_error_is_listed_and_nothing_is_saved(school, teacher, student):
     plan, result = run(school, xlsx(rows))
     # then each problem is listed and nothing is saved
     assert errors_of(plan) == [
-        "第 3 行「工号、学籍号、类别、开始日期」：与第 2 行重复",
-        "第 5 行「开始日期」：与第 4 行都是进行中的结对：同一教师、学生和类别只能有一个",
+        "工作表「结对名单」第 3 行「工号、学籍号、类别、开始日期」：与第 2 行重复",
+        "工作表「结对名单」第 5 行「开始日期」：与第 4 行都是进行中的结对：同一教师、学生和类别只能有一个",
     ]
     assert result is None
     assert not Pairing.objects.exists()
@@ -297,7 +318,7 @@ def test_command_refuses_a_bad_file(school, teacher, student, tmp_path):
     err = io.StringIO()
     with pytest.raises(CommandError, match="共 1 处错误"):
         call_command("import_xlsx", "pairings", str(path), "--school", school.code, stderr=err)
-    assert "第 2 行「学籍号」：本校没有这个学籍号的学生" in err.getvalue()
+    assert "工作表「结对名单」第 2 行「学籍号」：本校没有这个学籍号的学生" in err.getvalue()
     assert not Pairing.objects.exists()
 
 
@@ -455,7 +476,7 @@ def test_a_refused_identification_blocks_the_row(school, teacher, newcomer):
     plan, result = run(school, xlsx([("T001", "G010", "留守", opening(back(2), 14))]))
     # then the row is refused, and nothing is saved
     assert errors_of(plan) == [
-        f"第 2 行「类别」：该学生 {back(1)} 学期“留守学生”的认定曾被驳回，不能按结对名单补录；"
+        f"工作表「结对名单」第 2 行「类别」：该学生 {back(1)} 学期“留守学生”的认定曾被驳回，不能按结对名单补录；"
         "请核对开始日期和结束日期，或先在该学期重新认定"
     ]
     assert result is None

@@ -3,7 +3,6 @@ new / changed / unchanged and changed columns), its all-or-nothing real run with
 plan's queries, and the superuser's import and export in the admin."""
 
 import io
-import re
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from imports.services import import_file
 from students.models import Cohort, Identification, SchoolClass, Student
 from students.resources import StudentsSheet
 from students.student_resource import StudentResource
-from tests import factories
+from tests import admin_imports, factories
 from tests.students.test_students_sheet import HEADERS, ZHANG_ID, student, xlsx
 
 pytestmark = pytest.mark.django_db
@@ -144,45 +143,20 @@ def test_a_plan_makes_the_same_queries_for_any_size(school, semester, n, django_
 
 # The superuser's admin
 
-
-@pytest.fixture
-def superuser():
-    return factories.UserFactory(is_superuser=True, is_staff=True)
-
-
-@pytest.fixture
-def admin_client(client, superuser):
-    client.force_login(superuser)
-    return client
+ADMIN = "/admin/students/student/"
 
 
 def csv_upload(*rows: dict[str, Any]) -> io.BytesIO:
-    lines = [",".join(HEADERS)]
-    lines += [",".join("" if row[h] is None else str(row[h]) for h in HEADERS) for row in rows]
-    upload = io.BytesIO("\n".join(lines).encode())
-    upload.name = "名册.csv"
-    return upload
+    return admin_imports.csv_upload(raw_dataset(*rows), name="名册.csv")
 
 
-def csv_format(response) -> str:
-    choices = response.context["form"].fields["format"].choices
-    return next(value for value, label in choices if label.lower() == "csv")
-
-
-def test_the_superuser_imports_students_into_the_school_chosen(admin_client, superuser, school):
-    # given the admin's import page
-    page = admin_client.get("/admin/students/student/import/")
-    assert page.status_code == 200
+def test_the_superuser_imports_students_into_the_school_chosen(client, school):
+    # given a superuser
+    superuser = admin_imports.log_in_superuser(client)
 
     # when the superuser uploads a roster for the school
-    preview = admin_client.post(
-        "/admin/students/student/import/",
-        {
-            "school": school.pk,
-            "resource": "0",
-            "format": csv_format(page),
-            "import_file": csv_upload(student(1, 身份证号=ZHANG_ID), student(2)),
-        },
+    preview = admin_imports.preview(
+        client, ADMIN, school=school, upload=csv_upload(student(1, 身份证号=ZHANG_ID), student(2))
     )
 
     # then the preview lists the two new rows and nothing is saved yet
@@ -190,13 +164,9 @@ def test_the_superuser_imports_students_into_the_school_chosen(admin_client, sup
     result = preview.context["result"]
     assert [row.import_type for row in result.rows] == ["new", "new"]
     assert not Student.objects.exists()
-    confirm = preview.context["confirm_form"]
 
     # and when the import is confirmed
-    done = admin_client.post(
-        "/admin/students/student/process_import/",
-        {name: confirm[name].value() for name in confirm.fields},
-    )
+    done = admin_imports.confirm(client, ADMIN, preview)
 
     # then the students are in that school, their history names the superuser
     assert done.status_code == 302
@@ -210,19 +180,16 @@ def test_the_superuser_imports_students_into_the_school_chosen(admin_client, sup
     }
 
 
-def test_the_admin_preview_lists_the_rows_errors_and_offers_no_confirmation(admin_client, school):
+def test_the_admin_preview_lists_the_rows_errors_and_offers_no_confirmation(client, school):
     # given
-    page = admin_client.get("/admin/students/student/import/")
+    admin_imports.log_in_superuser(client)
 
     # when the file has a bad gender and a repeated 学籍号
-    preview = admin_client.post(
-        "/admin/students/student/import/",
-        {
-            "school": school.pk,
-            "resource": "0",
-            "format": csv_format(page),
-            "import_file": csv_upload(student(1, 性别="X"), student(2), student(2)),
-        },
+    preview = admin_imports.preview(
+        client,
+        ADMIN,
+        school=school,
+        upload=csv_upload(student(1, 性别="X"), student(2), student(2)),
     )
 
     # then each row's problems are shown in Chinese and there is nothing to confirm
@@ -235,26 +202,20 @@ def test_the_admin_preview_lists_the_rows_errors_and_offers_no_confirmation(admi
     assert not Student.objects.exists()
 
 
-def test_the_superuser_exports_a_schools_roster_without_id_numbers(admin_client, school):
+def test_the_superuser_exports_a_schools_roster_without_id_numbers(client, school):
     # given a student of the school, one of another
     import_file(
         kind="students", file=io.BytesIO(xlsx(student(1, 身份证号=ZHANG_ID))), school=school
     )
     factories.StudentFactory(name="别校学生")
-    page = admin_client.get("/admin/students/student/export/")
-    choices = page.context["form"].fields["format"].choices
-    csv = next(value for value, label in choices if label.lower() == "csv")
+    admin_imports.log_in_superuser(client)
 
     # when the superuser exports the school's roster as CSV
-    response = admin_client.post(
-        "/admin/students/student/export/", {"school": school.pk, "format": csv, "resource": "0"}
-    )
+    header, *lines = admin_imports.export_lines(client, ADMIN, school=school)
 
     # then the roster has the sheet's headers, the school's student, and no ID number
-    content = response.content.decode("utf-8-sig")
-    header, *lines = [line for line in re.split(r"\r?\n", content) if line]
     assert header.split(",")[:3] == ["学籍号", "姓名", "性别"]
     assert "身份证号" not in header
     assert len(lines) == 1
     assert lines[0].startswith("G52010220100001,张1,女,2010-09-01,2024,七年级(1)班")
-    assert ZHANG_ID not in content
+    assert not any(ZHANG_ID in line for line in [header, *lines])

@@ -164,55 +164,61 @@ def test_reads_a_gbk_csv_from_excel_on_chinese_windows(school):
 @pytest.mark.parametrize(
     ("cells", "expected"),
     [
-        pytest.param({"姓名": ""}, ["第 2 行「姓名」：不能为空"], id="blank-name"),
+        pytest.param({"姓名": ""}, ["工作表「Sheet」第 2 行「姓名」：不能为空"], id="blank-name"),
         pytest.param(
             {"学籍号": None, "性别": " ", "班级": None},
             [
-                "第 2 行「学籍号」：不能为空",
-                "第 2 行「性别」：不能为空",
-                "第 2 行「班级」：不能为空",
+                "工作表「Sheet」第 2 行「学籍号」：不能为空",
+                "工作表「Sheet」第 2 行「性别」：不能为空",
+                "工作表「Sheet」第 2 行「班级」：不能为空",
             ],
             id="several-blank-cells",
         ),
         pytest.param(
             {"出生日期": "2010-13-01"},
-            ["第 2 行「出生日期」：日期格式不正确（如 2010-09-01、2010/9/1 或 2010年9月1日）"],
+            [
+                "工作表「Sheet」第 2 行「出生日期」：日期格式不正确（如 2010-09-01、2010/9/1 或 2010年9月1日）"
+            ],
             id="bad-date",
         ),
         pytest.param(
             {"出生日期": "2010年2月30日"},
-            ["第 2 行「出生日期」：日期格式不正确（如 2010-09-01、2010/9/1 或 2010年9月1日）"],
+            [
+                "工作表「Sheet」第 2 行「出生日期」：日期格式不正确（如 2010-09-01、2010/9/1 或 2010年9月1日）"
+            ],
             id="date-that-does-not-exist",
         ),
         pytest.param(
             {"身份证号": wrong_check_char(ZHANG_ID)},
-            ["第 2 行「身份证号」：身份证号校验位错误"],
+            ["工作表「Sheet」第 2 行「身份证号」：身份证号校验位错误"],
             id="id-wrong-check-digit",
         ),
         pytest.param(
             {"出生日期": "2010-09-02", "身份证号": ZHANG_ID},
-            ["第 2 行「身份证号」：身份证号中的出生日期（2010-09-01）与出生日期不一致"],
+            [
+                "工作表「Sheet」第 2 行「身份证号」：身份证号中的出生日期（2010-09-01）与出生日期不一致"
+            ],
             id="id-birth-disagrees",
         ),
         pytest.param(
             {"类别": "留守、贫穷"},
-            ["第 2 行「类别」：无法识别的类别“贫穷”，可填：留守、贫困、学困、问题"],
+            ["工作表「Sheet」第 2 行「类别」：无法识别的类别“贫穷”，可填：留守、贫困、学困、问题"],
             id="unknown-category",
         ),
         pytest.param(
             {"性别": "M"},
-            ["第 2 行「性别」：无法识别的性别“M”，可填：男、女"],
+            ["工作表「Sheet」第 2 行「性别」：无法识别的性别“M”，可填：男、女"],
             id="unknown-gender",
         ),
         pytest.param(
             {"入学年份": 1985},
-            ["第 2 行「入学年份」：应在 1990 到 2100 之间"],
+            ["工作表「Sheet」第 2 行「入学年份」：应在 1990 到 2100 之间"],
             id="entry-year-out-of-range",
         ),
         pytest.param(
             {"学籍号": 1.23456789012346e17},
             [
-                "第 2 行「学籍号」：是数字格式，Excel 只保留 15 位数字，号码可能已被改动："
+                "工作表「Sheet」第 2 行「学籍号」：是数字格式，Excel 只保留 15 位数字，号码可能已被改动："
                 "请把这一列设为文本格式，再把号码重新输入（不要从数字格式的单元格复制）"
             ],
             id="student-no-as-excel-number",
@@ -242,8 +248,8 @@ def test_a_student_no_repeated_in_the_file_is_listed_on_each_repeat(school):
 
     # then
     assert errors_of(plan) == [
-        "第 4 行「学籍号」：与第 2 行重复",
-        "第 5 行「学籍号」：与第 2 行重复",
+        "工作表「Sheet」第 4 行「学籍号」：与第 2 行重复",
+        "工作表「Sheet」第 5 行「学籍号」：与第 2 行重复",
     ]
     assert counts()["Student"] == 0
 
@@ -256,7 +262,7 @@ def test_the_student_no_of_another_schools_student_is_refused(school, other_scho
     plan, _result = run(school, xlsx(student(1)))
 
     # then
-    assert errors_of(plan) == ["第 2 行「学籍号」：该学籍号已属于其他学校的学生"]
+    assert errors_of(plan) == ["工作表「Sheet」第 2 行「学籍号」：该学籍号已属于其他学校的学生"]
     theirs.refresh_from_db()
     assert theirs.school == other_school
     assert Student.objects.filter(school=school).count() == 0
@@ -271,8 +277,8 @@ def test_a_missing_required_column_is_reported_on_row_1(school):
 
     # then
     assert errors_of(plan) == [
-        f"第 1 行「出生日期」：{MISSING_COLUMN}",
-        f"第 1 行「班级」：{MISSING_COLUMN}",
+        f"工作表「Sheet」第 1 行「出生日期」：{MISSING_COLUMN}",
+        f"工作表「Sheet」第 1 行「班级」：{MISSING_COLUMN}",
     ]
 
 
@@ -294,14 +300,14 @@ def test_every_error_of_every_row_is_listed_at_once_in_row_order(school, other_s
 
     # then
     assert errors_of(plan) == [
-        "第 2 行「姓名」：不能为空",
-        "第 2 行「出生日期」：日期格式不正确（如 2010-09-01、2010/9/1 或 2010年9月1日）",
-        "第 3 行「身份证号」：身份证号校验位错误",
-        "第 5 行「类别」：无法识别的类别“特困”，可填：留守、贫困、学困、问题",
-        "第 5 行「是否寄宿」：应填“是”或“否”",
-        "第 5 行「学籍号」：与第 4 行重复",
-        "第 6 行「学籍号」：该学籍号已属于其他学校的学生",
-        "第 7 行「身份证号」：身份证号中的出生日期（2010-09-01）与出生日期不一致",
+        "工作表「Sheet」第 2 行「姓名」：不能为空",
+        "工作表「Sheet」第 2 行「出生日期」：日期格式不正确（如 2010-09-01、2010/9/1 或 2010年9月1日）",
+        "工作表「Sheet」第 3 行「身份证号」：身份证号校验位错误",
+        "工作表「Sheet」第 5 行「类别」：无法识别的类别“特困”，可填：留守、贫困、学困、问题",
+        "工作表「Sheet」第 5 行「是否寄宿」：应填“是”或“否”",
+        "工作表「Sheet」第 5 行「学籍号」：与第 4 行重复",
+        "工作表「Sheet」第 6 行「学籍号」：该学籍号已属于其他学校的学生",
+        "工作表「Sheet」第 7 行「身份证号」：身份证号中的出生日期（2010-09-01）与出生日期不一致",
     ]
     assert result is None
     assert counts() == before
@@ -632,7 +638,7 @@ def test_the_command_prints_the_errors_on_stderr(school, tmp_path):
         call_command("import_xlsx", "students", str(path), school=school.code, stderr=err)
 
     # then
-    assert "第 2 行「姓名」：不能为空" in err.getvalue()
+    assert "工作表「Sheet」第 2 行「姓名」：不能为空" in err.getvalue()
 
 
 def test_the_command_writes_a_template(tmp_path):

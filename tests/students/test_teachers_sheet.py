@@ -164,7 +164,7 @@ def test_a_class_name_shared_by_two_cohorts_needs_its_cohort(school):
     # when the name alone is used, it is refused; with the cohort it is found
     plan, _result = run(school, xlsx([("T001", "周老师", "", "", "是", "1班")]))
     assert errors_of(plan) == [
-        "第 2 行「班级」：本校有多个年级都有班级“1班”，请写明年级，如“2024级1班”"
+        "工作表「教师名单」第 2 行「班级」：本校有多个年级都有班级“1班”，请写明年级，如“2024级1班”"
     ]
     plan, _result = run(school, xlsx([("T001", "周老师", "", "", "是", "2024级1班")]))
     assert plan.errors == []
@@ -177,13 +177,22 @@ def test_a_class_name_shared_by_two_cohorts_needs_its_cohort(school):
     [
         (
             ("T001", "周老师", "", "", "是", "九年级(9)班"),
-            "第 2 行「班级」：本校没有班级“九年级(9)班”",
+            "工作表「教师名单」第 2 行「班级」：本校没有班级“九年级(9)班”",
         ),
-        (("T001", "周老师", "", "", "是", ""), "第 2 行「班级」：班主任须填写所带班级"),
-        (("T001", "周老师", "", "", "否", "七年级(1)班"), "第 2 行「班级」：“是否班主任”为“否”时"),
-        (("T001", "周老师", "", "", "也许", ""), "第 2 行「是否班主任」：应填“是”或“否”"),
-        (("T 001", "周老师"), "第 2 行「工号」：只能包含字母、数字"),
-        (("T001", ""), "第 2 行「姓名」：不能为空"),
+        (
+            ("T001", "周老师", "", "", "是", ""),
+            "工作表「教师名单」第 2 行「班级」：班主任须填写所带班级",
+        ),
+        (
+            ("T001", "周老师", "", "", "否", "七年级(1)班"),
+            "工作表「教师名单」第 2 行「班级」：“是否班主任”为“否”时",
+        ),
+        (
+            ("T001", "周老师", "", "", "也许", ""),
+            "工作表「教师名单」第 2 行「是否班主任」：应填“是”或“否”",
+        ),
+        (("T 001", "周老师"), "工作表「教师名单」第 2 行「工号」：只能包含字母、数字"),
+        (("T001", ""), "工作表「教师名单」第 2 行「姓名」：不能为空"),
     ],
 )
 def test_bad_cells_are_reported_with_row_and_column(school, row, error):
@@ -200,16 +209,18 @@ def test_a_staff_number_of_another_school_or_the_county_is_refused(school, other
     User.objects.create_superuser(username="admin", password="x-long-password")
     plan, _result = run(school, xlsx([("T001", "周老师"), ("T002", "吴老师"), ("ADMIN", "郑老师")]))
     assert errors_of(plan) == [
-        "第 2 行「工号」：该工号已被其他学校使用",
-        "第 3 行「工号」：该工号已被其他学校使用",
-        "第 4 行「工号」：该工号已被其他学校使用",
+        "工作表「教师名单」第 2 行「工号」：该工号已被其他学校使用",
+        "工作表「教师名单」第 3 行「工号」：该工号已被其他学校使用",
+        "工作表「教师名单」第 4 行「工号」：该工号已被其他学校使用",
     ]
 
 
 def test_an_office_account_of_the_school_is_not_made_a_teacher(school):
     factories.make_user(Role.OFFICE, school=school, user__username="office-1")
     plan, _result = run(school, xlsx([("office-1", "周老师")]))
-    assert errors_of(plan) == ["第 2 行「工号」：该工号已是本校资助办或校长的账号，不能用作教师"]
+    assert errors_of(plan) == [
+        "工作表「教师名单」第 2 行「工号」：该工号已是本校资助办或校长的账号，不能用作教师"
+    ]
 
 
 def test_every_error_is_listed_and_nothing_is_saved(school):
@@ -225,9 +236,9 @@ def test_every_error_is_listed_and_nothing_is_saved(school):
     plan, result = run(school, xlsx(rows))
     # then all problems are listed, in row order, and nobody was created
     assert errors_of(plan) == [
-        "第 3 行「工号」：与第 2 行重复",
-        "第 4 行「班级」：与第 2 行是同一个班级：一个班级只有一位班主任",
-        "第 5 行「班级」：本校没有班级“没有的班”，请先在班级管理或学生名册中建立",
+        "工作表「教师名单」第 3 行「工号」：与第 2 行重复",
+        "工作表「教师名单」第 4 行「班级」：与第 2 行是同一个班级：一个班级只有一位班主任",
+        "工作表「教师名单」第 5 行「班级」：本校没有班级“没有的班”，请先在班级管理或学生名册中建立",
     ]
     assert plan.changes == []
     assert result is None
@@ -312,5 +323,5 @@ def test_command_refuses_a_bad_file_and_saves_nothing(school, tmp_path):
     err = io.StringIO()
     with pytest.raises(CommandError, match="共 1 处错误"):
         call_command("import_xlsx", "teachers", str(path), "--school", school.code, stderr=err)
-    assert "第 3 行「工号」：与第 2 行重复" in err.getvalue()
+    assert "工作表「教师名单」第 3 行「工号」：与第 2 行重复" in err.getvalue()
     assert teachers_of(school) == 0

@@ -185,16 +185,22 @@ def test_csv_files_are_read_in_utf8_and_gbk(school, alice, ming, encoding):
 @pytest.mark.parametrize(
     ("row", "expected"),
     [
-        (["G001", "2025-13-01", "逃学"], "第 2 行「日期」：日期格式不正确"),
-        (["G001", "九月一日", "逃学"], "第 2 行「日期」：日期格式不正确"),
-        (["G001", "2025年2月30日", "逃学"], "第 2 行「日期」：日期格式不正确"),
-        (["G001", None, "逃学"], "第 2 行「日期」：不能为空"),
-        (["G001", DAY, "打架"], "第 2 行「类型」：无法识别的类型“打架”，可填：逃学、逃课"),
-        (["G001", DAY, "truancy"], "第 2 行「类型」：无法识别的类型“truancy”"),
-        (["G001", DAY, None], "第 2 行「类型」：不能为空"),
-        (["G999", DAY, "逃学"], "第 2 行「学籍号」：本校学生名册中没有该学籍号"),
-        (["X001", DAY, "逃学"], "第 2 行「学籍号」：本校学生名册中没有该学籍号"),
-        (["G001", DAY, "逃学", "很" * 2001], "第 2 行「说明」：不能超过 2000 个字"),
+        (["G001", "2025-13-01", "逃学"], "工作表「违纪事件」第 2 行「日期」：日期格式不正确"),
+        (["G001", "九月一日", "逃学"], "工作表「违纪事件」第 2 行「日期」：日期格式不正确"),
+        (["G001", "2025年2月30日", "逃学"], "工作表「违纪事件」第 2 行「日期」：日期格式不正确"),
+        (["G001", None, "逃学"], "工作表「违纪事件」第 2 行「日期」：不能为空"),
+        (
+            ["G001", DAY, "打架"],
+            "工作表「违纪事件」第 2 行「类型」：无法识别的类型“打架”，可填：逃学、逃课",
+        ),
+        (["G001", DAY, "truancy"], "工作表「违纪事件」第 2 行「类型」：无法识别的类型“truancy”"),
+        (["G001", DAY, None], "工作表「违纪事件」第 2 行「类型」：不能为空"),
+        (["G999", DAY, "逃学"], "工作表「违纪事件」第 2 行「学籍号」：本校学生名册中没有该学籍号"),
+        (["X001", DAY, "逃学"], "工作表「违纪事件」第 2 行「学籍号」：本校学生名册中没有该学籍号"),
+        (
+            ["G001", DAY, "逃学", "很" * 2001],
+            "工作表「违纪事件」第 2 行「说明」：不能超过 2000 个字",
+        ),
     ],
 )
 def test_a_bad_cell_is_reported_with_its_row_and_column(
@@ -218,7 +224,7 @@ def test_a_date_after_today_is_refused(school, alice, ming):
         by=alice,
     )
 
-    assert errors_of(plan) == ["第 3 行「日期」：日期不能晚于今天"]
+    assert errors_of(plan) == ["工作表「违纪事件」第 3 行「日期」：日期不能晚于今天"]
     assert not Incident.objects.exists()
 
 
@@ -236,10 +242,10 @@ def test_every_problem_is_listed_at_once_and_nothing_is_saved(school, alice, min
 
     # then every problem is listed in row order, and nothing was saved
     assert errors_of(plan) == [
-        "第 3 行「日期」：日期格式不正确（如 2010-09-01、2010/9/1 或 2010年9月1日）",
-        "第 3 行「学籍号」：本校学生名册中没有该学籍号，请先导入学生名册",
-        "第 4 行「类型」：与第 2 行重复",
-        "第 5 行「类型」：无法识别的类型“早恋”，可填："
+        "工作表「违纪事件」第 3 行「日期」：日期格式不正确（如 2010-09-01、2010/9/1 或 2010年9月1日）",
+        "工作表「违纪事件」第 3 行「学籍号」：本校学生名册中没有该学籍号，请先导入学生名册",
+        "工作表「违纪事件」第 4 行「类型」：与第 2 行重复",
+        "工作表「违纪事件」第 5 行「类型」：无法识别的类型“早恋”，可填："
         "逃学、逃课、弃学、辍学、私自离校、夜不归宿、离家出走、结伙打架、欺诈弱小、严重违纪",
     ]
     assert result is None
@@ -252,7 +258,7 @@ def test_a_missing_required_column_is_reported_on_row_1(school, alice, ming):
 
     plan, _result = run(xlsx(["G001", DAY], columns=columns), school, by=alice)
 
-    assert errors_of(plan) == [f"第 1 行「类型」：{MISSING_COLUMN}"]
+    assert errors_of(plan) == [f"工作表「违纪事件」第 1 行「类型」：{MISSING_COLUMN}"]
 
 
 # Exporting
@@ -391,6 +397,6 @@ def test_the_command_lists_every_error_and_saves_nothing(school, alice, ming, tm
     with pytest.raises(CommandError, match="共 2 处错误"):
         call_command("import_xlsx", "incidents", str(path), school=school.code, stderr=err)
 
-    assert "第 3 行「日期」" in err.getvalue()
-    assert "第 3 行「学籍号」" in err.getvalue()
+    assert "工作表「违纪事件」第 3 行「日期」" in err.getvalue()
+    assert "工作表「违纪事件」第 3 行「学籍号」" in err.getvalue()
     assert not Incident.objects.exists()

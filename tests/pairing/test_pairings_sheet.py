@@ -171,11 +171,13 @@ def others(other_school):
         ),
         (
             ("T001", "G001", "问题", NEXT_YEAR),
-            "工作表「结对名单」第 2 行「类别」：该学生在开始日期所在学期未被认定为“问题学生”，请先完成类别认定",
+            "工作表「结对名单」"
+            "第 2 行「类别」：该学生在开始日期所在学期未被认定为“问题学生”，请先完成类别认定",
         ),
         (
             ("T001", "G001", "问题", "2020-09-01"),
-            "工作表「结对名单」第 2 行「开始日期」：结对早于该学生入学（2024 年），无法补录类别认定",
+            "工作表「结对名单」"
+            "第 2 行「开始日期」：结对早于该学生入学（2024 年），无法补录类别认定",
         ),
         (
             ("T001", "G001", "孤儿", START),
@@ -210,7 +212,8 @@ def test_a_proposed_identification_is_not_enough(school, teacher, term):
     )
     plan, _result = run(school, xlsx([("T001", "G002", "贫困", START)]))
     assert errors_of(plan) == [
-        "工作表「结对名单」第 2 行「类别」：该学生 2025-2026-1 学期“家庭经济困难学生”的认定还在待审核，"
+        "工作表「结对名单」"
+        "第 2 行「类别」：该学生 2025-2026-1 学期“家庭经济困难学生”的认定还在待审核，"
         "请先审核后再导入"
     ]
 
@@ -238,7 +241,8 @@ def test_a_second_open_pairing_is_refused(school, teacher, student):
     plan, _result = run(school, xlsx([("T001", "G001", "留守", "2025-10-01")]))
     # then it is refused
     assert errors_of(plan) == [
-        "工作表「结对名单」第 2 行「开始日期」：该教师与该学生在此类别下已有进行中的结对（开始日期 2025-09-01），"
+        "工作表「结对名单」"
+        "第 2 行「开始日期」：该教师与该学生在此类别下已有进行中的结对（开始日期 2025-09-01），"
         "请先填写那个结对的结束日期"
     ]
 
@@ -256,7 +260,8 @@ def test_every_error_is_listed_and_nothing_is_saved(school, teacher, student):
     # then each problem is listed and nothing is saved
     assert errors_of(plan) == [
         "工作表「结对名单」第 3 行「工号、学籍号、类别、开始日期」：与第 2 行重复",
-        "工作表「结对名单」第 5 行「开始日期」：与第 4 行都是进行中的结对：同一教师、学生和类别只能有一个",
+        "工作表「结对名单」"
+        "第 5 行「开始日期」：与第 4 行都是进行中的结对：同一教师、学生和类别只能有一个",
     ]
     assert result is None
     assert not Pairing.objects.exists()
@@ -476,7 +481,8 @@ def test_a_refused_identification_blocks_the_row(school, teacher, newcomer):
     plan, result = run(school, xlsx([("T001", "G010", "留守", opening(back(2), 14))]))
     # then the row is refused, and nothing is saved
     assert errors_of(plan) == [
-        f"工作表「结对名单」第 2 行「类别」：该学生 {back(1)} 学期“留守学生”的认定曾被驳回，不能按结对名单补录；"
+        f"工作表「结对名单」"
+        f"第 2 行「类别」：该学生 {back(1)} 学期“留守学生”的认定曾被驳回，不能按结对名单补录；"
         "请核对开始日期和结束日期，或先在该学期重新认定"
     ]
     assert result is None

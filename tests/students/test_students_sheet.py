@@ -177,14 +177,16 @@ def test_reads_a_gbk_csv_from_excel_on_chinese_windows(school):
         pytest.param(
             {"出生日期": "2010-13-01"},
             [
-                "工作表「Sheet」第 2 行「出生日期」：日期格式不正确（如 2010-09-01、2010/9/1 或 2010年9月1日）"
+                "工作表「Sheet」"
+                "第 2 行「出生日期」：日期格式不正确（如 2010-09-01、2010/9/1 或 2010年9月1日）"
             ],
             id="bad-date",
         ),
         pytest.param(
             {"出生日期": "2010年2月30日"},
             [
-                "工作表「Sheet」第 2 行「出生日期」：日期格式不正确（如 2010-09-01、2010/9/1 或 2010年9月1日）"
+                "工作表「Sheet」"
+                "第 2 行「出生日期」：日期格式不正确（如 2010-09-01、2010/9/1 或 2010年9月1日）"
             ],
             id="date-that-does-not-exist",
         ),
@@ -196,7 +198,8 @@ def test_reads_a_gbk_csv_from_excel_on_chinese_windows(school):
         pytest.param(
             {"出生日期": "2010-09-02", "身份证号": ZHANG_ID},
             [
-                "工作表「Sheet」第 2 行「身份证号」：身份证号中的出生日期（2010-09-01）与出生日期不一致"
+                "工作表「Sheet」"
+                "第 2 行「身份证号」：身份证号中的出生日期（2010-09-01）与出生日期不一致"
             ],
             id="id-birth-disagrees",
         ),
@@ -218,7 +221,8 @@ def test_reads_a_gbk_csv_from_excel_on_chinese_windows(school):
         pytest.param(
             {"学籍号": 1.23456789012346e17},
             [
-                "工作表「Sheet」第 2 行「学籍号」：是数字格式，Excel 只保留 15 位数字，号码可能已被改动："
+                "工作表「Sheet」"
+                "第 2 行「学籍号」：是数字格式，Excel 只保留 15 位数字，号码可能已被改动："
                 "请把这一列设为文本格式，再把号码重新输入（不要从数字格式的单元格复制）"
             ],
             id="student-no-as-excel-number",
@@ -301,7 +305,8 @@ def test_every_error_of_every_row_is_listed_at_once_in_row_order(school, other_s
     # then
     assert errors_of(plan) == [
         "工作表「Sheet」第 2 行「姓名」：不能为空",
-        "工作表「Sheet」第 2 行「出生日期」：日期格式不正确（如 2010-09-01、2010/9/1 或 2010年9月1日）",
+        "工作表「Sheet」"
+        "第 2 行「出生日期」：日期格式不正确（如 2010-09-01、2010/9/1 或 2010年9月1日）",
         "工作表「Sheet」第 3 行「身份证号」：身份证号校验位错误",
         "工作表「Sheet」第 5 行「类别」：无法识别的类别“特困”，可填：留守、贫困、学困、问题",
         "工作表「Sheet」第 5 行「是否寄宿」：应填“是”或“否”",

@@ -242,7 +242,8 @@ def test_every_problem_is_listed_at_once_and_nothing_is_saved(school, alice, min
 
     # then every problem is listed in row order, and nothing was saved
     assert errors_of(plan) == [
-        "工作表「违纪事件」第 3 行「日期」：日期格式不正确（如 2010-09-01、2010/9/1 或 2010年9月1日）",
+        "工作表「违纪事件」"
+        "第 3 行「日期」：日期格式不正确（如 2010-09-01、2010/9/1 或 2010年9月1日）",
         "工作表「违纪事件」第 3 行「学籍号」：本校学生名册中没有该学籍号，请先导入学生名册",
         "工作表「违纪事件」第 4 行「类型」：与第 2 行重复",
         "工作表「违纪事件」第 5 行「类型」：无法识别的类型“早恋”，可填："

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -145,10 +146,19 @@ def county_schools_import(request: AuthedRequest) -> HttpResponse:
     )
     context = {
         **preview_context(plan, token=token, file_name=upload.name),
-        "county": county,
         "sheet": sheet_for(SCHOOLS),
+        "where": county.name,
+        "confirm_url": reverse("county_schools_import_confirm"),
+        "restart_url": reverse("county_schools_import"),
+        "key_header": _("学校代码"),
+        "confirm_note": _(
+            "每所新学校同时建立资助办账号 office-学校代码 和校长账号 principal-学校代码；"
+            "导入后在“学校与账号”页下载它们的一次性密码（只能下载一次）。"
+        )
+        if plan.count("new")
+        else "",
     }
-    return render(request, "governance/county_schools_preview.html", context)
+    return render(request, "imports/preview.html", context)
 
 
 @role_required(Role.COUNTY_ADMIN)

@@ -26,6 +26,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -176,7 +177,9 @@ def import_upload(request: AuthedRequest, kind: str) -> HttpResponse:
         **preview_context(plan, token=token, file_name=upload.name),
         "kind": kind,
         "sheet": sheet,
-        "semester": _semester_label(school, semester_code),
+        "where": _semester_label(school, semester_code),
+        "confirm_url": reverse("import_confirm", kwargs={"kind": kind}),
+        "restart_url": reverse("import_upload", kwargs={"kind": kind}),
     }
     return render(request, "imports/preview.html", context)
 

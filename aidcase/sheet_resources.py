@@ -372,12 +372,17 @@ class SheetResource(resources.ModelResource):
         return {"new": len(self.created), "changed": len(self.updated)}
 
 
-def sheet_plan(kind: str, resource: SheetResource) -> Plan:
+def sheet_plan(kind: str, resource: SheetResource, *, run: bool = False) -> Plan:
     """The preview of an import: the Resource's dry run (its checks give the errors, its row
     results the rows: new, changed with the changed columns, unchanged), and `apply`, its real
     run on the rows that change something. The dry run reads only and opens no transaction (on
     SQLite a transaction takes the write lock): `import_data_inner` without one is the
-    library's dry run for a database without transactions."""
+    library's dry run for a database without transactions.
+
+    With `run`, in the transaction that saves them, the rows are checked again and saved in
+    one real run (which writes nothing when a check fails): the plan is what it did, and
+    `apply` returns its summary. The import service does this under the write lock, instead
+    of a second dry run before the real one."""
     rows = resource.rows
     if rows is None:
         raise ValueError("no rows read yet")
@@ -385,13 +390,18 @@ def sheet_plan(kind: str, resource: SheetResource) -> Plan:
     if rows.missing:
         return plan
     dataset = resource.dataset()
-    result = resource.import_data_inner(
-        dataset,
-        dry_run=True,
-        raise_errors=False,
-        using_transactions=False,
-        collect_failed_rows=False,
-    )
+    if run:
+        result = resource.import_data(
+            dataset, dry_run=False, use_transactions=False, raise_errors=False
+        )
+    else:
+        result = resource.import_data_inner(
+            dataset,
+            dry_run=True,
+            raise_errors=False,
+            using_transactions=False,
+            collect_failed_rows=False,
+        )
     plan.errors = list(resource.errors)
     if plan.errors:
         return plan
@@ -404,6 +414,10 @@ def sheet_plan(kind: str, resource: SheetResource) -> Plan:
         key = resource.change_key(record)
         plan.changes.append(RowChange(number, key, action, list(row.changed_columns)))
     plan.creates = list(resource.creates)
+    if run:
+        summary = resource.summary()
+        plan.apply = lambda: summary
+        return plan
     touched = {place for place, c in enumerate(plan.changes) if c.action != "unchanged"}
 
     @transaction.atomic

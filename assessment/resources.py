@@ -213,10 +213,12 @@ class ScoresSheet:
     )
     columns = COLUMNS
 
-    def plan(self, parsed: Rows, *, school: School, semester: Semester | None, by: Any) -> Plan:
+    def plan(
+        self, parsed: Rows, *, school: School, semester: Semester | None, by: Any, run: bool = False
+    ) -> Plan:
         """The Resource's dry run as the preview; `apply` is its real run (`sheet_plan`).
         `semester` is not used: each row names its own."""
-        return sheet_plan(self.kind, ScoreResource(school=school, by=by, rows=parsed))
+        return sheet_plan(self.kind, ScoreResource(school=school, by=by, rows=parsed), run=run)
 
     def export_rows(
         self, *, school: School, semester: Semester | None = None

@@ -32,7 +32,9 @@ class Sheet(Protocol):
     notes: Any
     columns: tuple[Column, ...]
 
-    def plan(self, parsed: Rows, *, school: School, semester: Semester | None, by: Any) -> Plan: ...
+    def plan(
+        self, parsed: Rows, *, school: School, semester: Semester | None, by: Any, run: bool = False
+    ) -> Plan: ...
 
 
 class CountySheet(Protocol):
@@ -109,7 +111,8 @@ def import_file(
     database's one write lock from its start, and every other save waits for it. Only a plan
     that changes something takes the lock, and then checks the rows again against the
     records as they are under it (another import or an edit may have come in between), so
-    that the writes follow from what is there when they are made."""
+    that the writes follow from what is there when they are made: one real run that checks
+    the rows and writes nothing when a check fails."""
     sheet = sheet_for(kind)
     rows = parse(read_table(file, sheet.columns, name=name), sheet.columns)
     semester = _semester(school=school, code=semester_code)
@@ -130,7 +133,13 @@ def import_file(
                     semester = found or semester_create(school=school, code=new_code)
                     new_code = None if found else new_code
                 plan = _plan(
-                    sheet, rows, school=school, semester=semester, new_code=new_code, by=by
+                    sheet,
+                    rows,
+                    school=school,
+                    semester=semester,
+                    new_code=new_code,
+                    by=by,
+                    run=True,
                 )
                 if plan.errors:
                     raise _Refused
@@ -165,8 +174,9 @@ def _plan(
     semester: Semester | None,
     new_code: str | None,
     by: Any,
+    run: bool = False,
 ) -> Plan:
-    plan = sheet.plan(rows, school=school, semester=semester, by=by)
+    plan = sheet.plan(rows, school=school, semester=semester, by=by, run=run)
     if new_code:
         plan.creates.insert(0, _("学期：%(code)s") % {"code": new_code})
     return plan

@@ -571,9 +571,12 @@ class PairingsSheet:
     )
     columns = COLUMNS
 
-    def plan(self, parsed: Rows, *, school: School, semester: Semester | None, by: Any) -> Plan:
+    def plan(
+        self, parsed: Rows, *, school: School, semester: Semester | None, by: Any, run: bool = False
+    ) -> Plan:
         """The Resource's dry run as the preview; `apply` is its real run (`sheet_plan`)."""
-        return sheet_plan(self.kind, PairingResource(school=school, by=by, rows=parsed))
+        resource = PairingResource(school=school, by=by, rows=parsed)
+        return sheet_plan(self.kind, resource, run=run)
 
     def export_rows(self, *, school: School) -> Iterable[list[Any]]:
         """The school's pairings, ended ones included, with the same headers as the import."""

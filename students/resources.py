@@ -50,10 +50,12 @@ class StudentsSheet:
     )
     columns = COLUMNS
 
-    def plan(self, parsed: Rows, *, school: School, semester: Semester | None, by: Any) -> Plan:
+    def plan(
+        self, parsed: Rows, *, school: School, semester: Semester | None, by: Any, run: bool = False
+    ) -> Plan:
         """The Resource's dry run as the preview; `apply` is its real run (`sheet_plan`)."""
         resource = StudentResource(school=school, semester=semester, by=by, rows=parsed)
-        return sheet_plan(self.kind, resource)
+        return sheet_plan(self.kind, resource, run=run)
 
     def export_rows(
         self, *, students: Iterable[Student], semester: Semester | None
@@ -110,9 +112,12 @@ class TeachersSheet:
     )
     columns = TEACHER_COLUMNS
 
-    def plan(self, parsed: Rows, *, school: School, semester: Semester | None, by: Any) -> Plan:
+    def plan(
+        self, parsed: Rows, *, school: School, semester: Semester | None, by: Any, run: bool = False
+    ) -> Plan:
         """The Resource's dry run as the preview; `apply` is its real run (`sheet_plan`)."""
-        return sheet_plan(self.kind, TeacherResource(school=school, by=by, rows=parsed))
+        resource = TeacherResource(school=school, by=by, rows=parsed)
+        return sheet_plan(self.kind, resource, run=run)
 
     def export_rows(self, *, school: School) -> Iterable[list[Any]]:
         """One row per teacher account of the school, with the first class they head (a class

@@ -188,10 +188,13 @@ class IncidentsSheet:
     )
     columns = IncidentResource.columns
 
-    def plan(self, parsed: Rows, *, school: School, semester: Semester | None, by: Any) -> Plan:
+    def plan(
+        self, parsed: Rows, *, school: School, semester: Semester | None, by: Any, run: bool = False
+    ) -> Plan:
         """The Resource's dry run as the preview; `apply` is its real run (`sheet_plan`).
         `semester` is not used: each row has its own date."""
-        return sheet_plan(self.kind, IncidentResource(school=school, by=by, rows=parsed))
+        resource = IncidentResource(school=school, by=by, rows=parsed)
+        return sheet_plan(self.kind, resource, run=run)
 
     def export_rows(
         self, *, school: School, semester: Semester | None = None

@@ -557,7 +557,7 @@ def test_importing_new_students_makes_the_same_queries_for_any_size(
     data = xlsx(*(student(i, 类别="留守" if i % 2 else "") for i in range(n)))
 
     # when / then: the reads before the write lock, then under it
-    with django_assert_num_queries(37):
+    with django_assert_num_queries(35):
         run(school, data, semester_code="2025-2026-1")
 
 
@@ -570,7 +570,7 @@ def test_importing_known_students_again_makes_the_same_queries_for_any_size(
     data = xlsx(*(student(i, 班级=f"七年级({i % 3 + 1})班", 监护人电话="139") for i in range(n)))
 
     # when / then: 5 reads before the write lock, then under it
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(14):
         run(school, data)
 
 

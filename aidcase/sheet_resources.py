@@ -148,7 +148,12 @@ class SheetResource(resources.ModelResource):
 
     @classmethod
     def keys(cls) -> dict[str, str]:
-        return {column.header: column.key for column in cls.columns}
+        # Asked for several times a row: made once per class.
+        found: dict[str, str] | None = cls.__dict__.get("_keys")
+        if found is None:
+            found = {column.header: column.key for column in cls.columns}
+            cls._keys = found
+        return found
 
     def row_key(self, row: Any) -> Any:
         """What finds a row's record in `existing`; `row` is the dataset's, by header."""
@@ -309,6 +314,8 @@ class SheetResource(resources.ModelResource):
         return []
 
     def save_instance(self, instance: Any, is_create: bool, row: Any, **kwargs: Any) -> None:
+        if self.dry_run:
+            return  # the library would only note the instance for a bulk write that never comes
         if self.writes and not is_create:
             self.update_fields.update(
                 attr for header, attr in self.compared if header in row or header not in self.keys()

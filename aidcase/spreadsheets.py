@@ -59,9 +59,6 @@ class RowNumber(int):
 
     __repr__ = __str__
 
-    def __reduce__(self) -> Any:
-        return (RowNumber, (int(self), self.sheet, self.order, self.several))
-
 
 def _sheet_of(row: int) -> str:
     return getattr(row, "sheet", "")

@@ -23,10 +23,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-import openpyxl
 from django.utils.translation import gettext as _
 from import_export.formats import base_formats
+from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader
 from openpyxl.utils.cell import range_boundaries
+from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.functions import iterparse
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_COLUMNS = 200  # a header lies within the first 200 columns; later cells are not read
@@ -202,7 +204,9 @@ class XLSXFile(base_formats.XLSX):
         # A damaged or hostile workbook can fail in any of openpyxl's parsers (zip, XML, styles,
         # cells), each with its own exception type: whichever it is, the file cannot be read.
         try:
-            workbook = openpyxl.load_workbook(file, read_only=True, data_only=True)
+            reader = _ExcelReader(file, read_only=True, data_only=True)
+            reader.read()
+            workbook = reader.wb
             worksheets = list(workbook.worksheets)
         except Exception as error:
             raise FileRefused(
@@ -239,6 +243,39 @@ class XLSXFile(base_formats.XLSX):
         # openpyxl yields an empty row for each row the file leaves out, so rows count from 1.
         for number, row in enumerate(rows, start=1):
             yield number, list(row[:MAX_COLUMNS]) if len(row) > MAX_COLUMNS else list(row)
+
+
+_SI, _T, _R = (f"{{{SHEET_MAIN_NS}}}{tag}" for tag in ("si", "t", "r"))
+
+
+class _ExcelReader(ExcelReader):
+    """openpyxl's reader (what `openpyxl.load_workbook` does) with a quicker shared-strings
+    table. openpyxl turns each string into a rich-text object before taking its text, a
+    quarter of a second for the 40,000 strings of a 10,000-student roster, which is most of
+    the gap to the speed goal (README "Speed"); here the text is taken as `Text.content`
+    takes it: the plain text and the runs' texts, phonetic guides left out, through the same
+    (defused) XML parser. The result is the same list (a test compares them)."""
+
+    def read_strings(self) -> None:
+        part = self.package.find(SHARED_STRINGS)
+        if part is not None:
+            with self.archive.open(part.PartName[1:]) as source:
+                self.shared_strings = shared_strings(source)
+
+
+def shared_strings(source: IO[bytes]) -> list[str]:
+    strings = []
+    for _event, node in iterparse(source):
+        if node.tag == _SI:
+            parts = []
+            for child in node:
+                if child.tag == _T:
+                    parts.append(child.text or "")
+                elif child.tag == _R:
+                    parts.extend(t.text or "" for t in child.iter(_T))
+            strings.append("".join(parts).replace("x005F_", ""))
+            node.clear()
+    return strings
 
 
 class _LazyScan:

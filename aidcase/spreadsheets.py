@@ -440,6 +440,15 @@ class Rows:
     sheets: tuple[tuple[str, int], ...] = ()  # the sheets read, with their header rows
     skipped: tuple[tuple[str, str], ...] = ()  # sheets not read, and why
     ignored: tuple[tuple[str, str], ...] = ()  # (sheet, header) of columns not read
+    # What a plan makes from the rows alone (its dataset, checks within a row), kept for the
+    # real run under the write lock that follows it: not made twice.
+    made: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def once(self, key: Any, make: Callable[[], Any]) -> Any:
+        """`make()`, made once for these rows under `key`."""
+        if key not in self.made:
+            self.made[key] = make()
+        return self.made[key]
 
     @property
     def missing(self) -> bool:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from import_export.fields import Field
 
 from aidcase.audit import IMPORT_REASON, tracked_bulk_create, tracked_bulk_update
-from aidcase.sheet_resources import CellWidget, SheetResource, placeholder_ids
+from aidcase.sheet_resources import CellWidget, SheetResource, placeholder_ids, unsaved_copy
 from aidcase.spreadsheets import (
     CellError,
     Column,
@@ -278,6 +278,7 @@ class StudentResource(SheetResource):
         super().__init__(by=by, rows=rows)
         self.school, self.semester = school, semester
         self._scratch: Student | None = None
+        self._prototype: Student | None = None
         self.touched: list[tuple[str, list[str], str]] = []  # 学籍号, categories, source
         self.identifications = 0
 
@@ -303,10 +304,7 @@ class StudentResource(SheetResource):
             column="学籍号",
             errors=errors,
         )
-        for number, row, _ok in read:
-            if row.get("id_number"):
-                problems = idcard.problems(row["id_number"], birth=row.get("birth_date"))
-                errors.extend(RowError(number, "身份证号", p) for p in problems)
+        errors.extend(self.rows.once((StudentResource, "id_numbers"), self._id_number_problems))
         rows = [(n, r) for n, r, ok in read if ok]
         school = self.the_school
         self.existing = {s.student_no: s for s in self.get_queryset()}
@@ -355,6 +353,17 @@ class StudentResource(SheetResource):
                 ).values_list("student__student_no", "category")
             )
 
+    def _id_number_problems(self) -> list[RowError]:
+        """The ID numbers' check digits and birth dates: the rows alone say, checked once for
+        the plan and the real run under the lock."""
+        assert self.rows is not None  # noqa: S101 — read by load()
+        return [
+            RowError(number, "身份证号", problem)
+            for number, row, _ok in self.rows.records
+            if row.get("id_number")
+            for problem in idcard.problems(row["id_number"], birth=row.get("birth_date"))
+        ]
+
     def prepare(self) -> None:
         school = self.the_school
         for year in self.new_cohorts:
@@ -378,7 +387,9 @@ class StudentResource(SheetResource):
             if self._scratch is None:
                 self._scratch = Student(school_id=self.the_school.pk)
             return self._scratch
-        return Student(school_id=self.the_school.pk)
+        if self._prototype is None:
+            self._prototype = Student(school_id=self.the_school.pk)
+        return unsaved_copy(self._prototype)
 
     def set_related(self, instance: Student, row: Any) -> None:
         year = row["入学年份"]
@@ -429,6 +440,13 @@ class StudentResource(SheetResource):
         by_id = by.pk if by is not None else None
         approving = []
         new = []
+        prototype = Identification(
+            semester_id=target.pk,
+            state=Identification.State.APPROVED,
+            proposed_by_id=by_id,
+            approved_by_id=by_id,
+            approved_at=now,
+        )
         for student_no, wanted, source in self.touched:
             for category in wanted:
                 pending = proposed.get((ids[student_no], category))
@@ -437,18 +455,11 @@ class StudentResource(SheetResource):
                     pending.approved_by, pending.approved_at = by, now
                     approving.append(pending)
                     continue
-                new.append(
-                    Identification(
-                        student_id=ids[student_no],
-                        semester_id=target.pk,
-                        category=category,
-                        source=source or Identification.Source.SCHOOL,
-                        state=Identification.State.APPROVED,
-                        proposed_by_id=by_id,
-                        approved_by_id=by_id,
-                        approved_at=now,
-                    )
-                )
+                identification = unsaved_copy(prototype)
+                identification.student_id = ids[student_no]
+                identification.category = category
+                identification.source = source or Identification.Source.SCHOOL
+                new.append(identification)
         tracked_bulk_create(Identification, new, by=by, reason=IMPORT_REASON)
         tracked_bulk_update(
             Identification,

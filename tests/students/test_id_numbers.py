@@ -233,7 +233,7 @@ def test_rotating_the_key_re_encrypts_every_number_and_its_history(student, offi
     # when the server gets a new key and the numbers are rotated from the old one
     settings.ID_NUMBER_KEY = new = fields.generate_key()
     out = io.StringIO()
-    call_command("id_key", "--rotate-from", old, stdout=out)
+    call_command("id_key", f"--rotate-from={old}", stdout=out)
     # then every stored number, history included, opens with the new key only
     assert "已用当前密钥重新加密 5 个身份证号" in out.getvalue()
     after = raw_numbers()
@@ -268,7 +268,7 @@ def test_a_rotation_that_cannot_be_done_changes_nothing(student, settings, old_k
     old_key = settings.ID_NUMBER_KEY if old_key == "same" else old_key
     # when the rotation is asked with a malformed, a wrong or the current key
     with pytest.raises(CommandError, match=message):
-        call_command("id_key", "--rotate-from", old_key, stdout=io.StringIO())
+        call_command("id_key", f"--rotate-from={old_key}", stdout=io.StringIO())
     # then nothing was written
     assert raw_numbers() == before
 

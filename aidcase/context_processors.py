@@ -50,18 +50,63 @@ NAVIGATION: dict[str, list[tuple[str, Any, str]]] = {
 }
 
 
+# The wide screen's menu: the same pages, the office's fourteen in six places (a name alone is
+# a link; a group opens a list). Every page of NAVIGATION is in it once.
+STUDENTS, PAIRINGS, SETUP, DATA = _("学生"), _("结对"), _("学校设置"), _("数据")
+DESKTOP: dict[str, list[str | tuple[Any, list[str]]]] = {
+    Role.OFFICE: [
+        "dashboard",
+        (STUDENTS, ["student_list", "identification_list", "class_list"]),
+        (PAIRINGS, ["pairing_list", "me"]),
+        "sheet_list",
+        (SETUP, ["semester_list", "school_calendar", "duty_rules", "staff_list"]),
+        (DATA, ["import_home", "ledger_home", "audit_home"]),
+    ],
+    Role.PRINCIPAL: [
+        "dashboard",
+        "student_list",
+        (PAIRINGS, ["pairing_list", "me"]),
+        "sheet_list",
+        (DATA, ["ledger_home", "audit_home"]),
+    ],
+}
+
+
+def _desktop(role: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The wide screen's menu of `items` (NAVIGATION's, by url name): links and groups."""
+    by_name = {item["name"]: item for item in items}
+    menu = []
+    for entry in DESKTOP.get(role, [item["name"] for item in items]):
+        if isinstance(entry, str):
+            menu.append(by_name[entry])
+        else:
+            label, names = entry
+            links = [by_name[name] for name in names]
+            menu.append(
+                {"label": label, "links": links, "active": any(link["active"] for link in links)}
+            )
+    return menu
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     profile = profile_of(getattr(request, "user", None))
     if profile is None:
         return {}
     current = request.resolver_match.url_name if request.resolver_match else None
     items = [
-        {"url": reverse(name), "label": label, "icon": icon, "active": name == current}
+        {
+            "name": name,
+            "url": reverse(name),
+            "label": label,
+            "icon": icon,
+            "active": name == current,
+        }
         for name, label, icon in NAVIGATION[profile.role]
     ]
     fits = len(items) <= BOTTOM_BAR
     return {
         "nav_items": items,
+        "nav_desktop": _desktop(profile.role, items),
         "nav_bar": items if fits else items[: BOTTOM_BAR - 1],
         "nav_more": [] if fits else items[BOTTOM_BAR - 1 :],
         "profile": profile,

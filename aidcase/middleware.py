@@ -6,7 +6,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.middleware.gzip import GZipMiddleware
 from django.shortcuts import redirect, resolve_url
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -128,3 +129,16 @@ class SessionTimeoutMiddleware:
         if request.method == "GET":
             return redirect_to_login(request.get_full_path(), login_url)
         return redirect(login_url)
+
+
+class TextGZipMiddleware(GZipMiddleware):
+    """Django's GZipMiddleware (with its BREACH padding) for what compresses: pages, JSON,
+    CSV, SVG and scripts. Photos, PDFs and ZIP exports are compressed already; squeezing them
+    again as they stream costs the server and drops their Content-Length."""
+
+    COMPRESSIBLE = ("text/", "application/json", "application/javascript", "image/svg+xml")
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> Any:
+        if not response.get("Content-Type", "").startswith(self.COMPRESSIBLE):
+            return response
+        return super().process_response(request, response)

@@ -1,10 +1,18 @@
 """AidCase settings. Everything that differs between machines comes from the environment:
 
 DATABASE_URL          default: SQLite file var/aidcase.sqlite3
+DATABASE_REPLICA_URL  a read replica of DATABASE_URL: the dashboards and the county page read
+                      from it (aidcase.db_router); default: none, everything on DATABASE_URL
+REDIS_URL             a Redis shared by every web host, for Django's cache (e.g.
+                      redis://127.0.0.1:6379/0); default: a cache in each process's memory
+DJANGO_STORAGE        where uploads, kept forms and export ZIPs live: "filesystem" (default,
+                      DJANGO_MEDIA_ROOT; a shared mount for several hosts) or "s3" (an
+                      S3-compatible bucket through django-storages, DJANGO_S3_*; see README)
 DJANGO_SECRET_KEY     default: a random key kept in var/secret_key (development only)
 DJANGO_DEBUG          off unless set to 1/true/yes/on
 DJANGO_ALLOWED_HOSTS  comma-separated, default localhost,127.0.0.1,[::1]
 DJANGO_HTTPS          with DEBUG off: HTTPS-only cookies, HSTS and redirects (default on)
+DJANGO_GZIP           pages gzipped by the app (default on); 0 when the reverse proxy does it
 DJANGO_EMAIL_*        the SMTP server of reminder e-mails (see README)
 AIDCASE_ID_KEY        the key that encrypts ID numbers (身份证号) at rest: 32 random bytes,
                       urlsafe base64 (`manage.py id_key --generate`); never in the database or
@@ -17,9 +25,11 @@ AIDCASE_ARCHIVE_AFTER_DAYS, AIDCASE_LOGIN_RECORD_DAYS, AIDCASE_REMINDER_DAYS
 
 import base64
 import datetime as dt
+import importlib.util
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -112,6 +122,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Pages compressed here unless the reverse proxy does it (DJANGO_GZIP=0 then): a page is
+    # 14–23 KB, 3–5 KB gzipped, on a village network of 400 kbps. Static files are compressed
+    # ahead of time by WhiteNoise. First, so that it compresses what every other one made; the
+    # CSRF token is masked afresh in every response (BREACH).
+    *(["aidcase.middleware.TextGZipMiddleware"] if env_flag("DJANGO_GZIP", default=True) else []),
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -127,6 +142,7 @@ MIDDLEWARE = [
     "aidcase.middleware.NoStoreForAuthenticatedMiddleware",
     "aidcase.middleware.ForcePasswordChangeMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # With DATABASE_REPLICA_URL, aidcase.db_router.ReplicaReadsMiddleware comes here (below).
     # After every middleware that may refuse a request: only a POST that reaches its view
     # claims its form key.
     "aidcase.submissions.SubmitOnceMiddleware",
@@ -182,6 +198,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 20,
         }
     )
+# A read replica (PostgreSQL streaming replication) for the pages that aggregate a school or
+# the county. Only reads of those views go there (aidcase.db_router); without one, nothing is
+# routed and no middleware is added.
+_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "").strip()
+if _REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        _REPLICA_URL,
+        conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+    # Tests read the test database through this alias; it is never created or migrated.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["aidcase.db_router.ReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("aidcase.submissions.SubmitOnceMiddleware"),
+        "aidcase.db_router.ReplicaReadsMiddleware",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -235,10 +268,60 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploaded files (home-visit photos…) are private: they live outside the static tree and
 # have no public URL; views that check permissions stream them.
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", VAR_DIR / "media"))
+
+
+def _file_storage() -> dict[str, Any]:
+    """Photos, forms kept through a re-login and export ZIPs, all private. Code reaches them
+    only through Django's storage API (storages["default"]), never a local path, so several
+    web and worker hosts can share them: a shared mount as DJANGO_MEDIA_ROOT, or a bucket."""
+    kind = os.environ.get("DJANGO_STORAGE", "").strip().lower() or "filesystem"
+    if kind == "filesystem":
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if kind != "s3":
+        raise ImproperlyConfigured(f"DJANGO_STORAGE 应为 filesystem 或 s3，现在是 {kind!r}")
+    if importlib.util.find_spec("storages") is None:
+        raise ImproperlyConfigured(
+            "DJANGO_STORAGE=s3 需要 django-storages：.venv/bin/pip install 'django-storages[s3]'"
+        )
+    bucket = os.environ.get("DJANGO_S3_BUCKET", "").strip()
+    if not bucket:
+        raise ImproperlyConfigured("DJANGO_STORAGE=s3 需要 DJANGO_S3_BUCKET（存储桶名）")
+    # Credentials come from boto3's own environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)
+    # or the host's role. Objects are private; nothing links to them: views stream them.
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": os.environ.get("DJANGO_S3_ENDPOINT_URL", "").strip() or None,
+            "region_name": os.environ.get("DJANGO_S3_REGION", "").strip() or None,
+            "location": os.environ.get("DJANGO_S3_PREFIX", "").strip(),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+
+
+# Stored files are the application's alone (a shared mount is mounted for its user only).
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _file_storage(),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Django's cache, shared by every host through Redis when REDIS_URL names one; otherwise each
+# process keeps its own (enough for one server). Sessions, the login lockout (django-axes)
+# and the task queue live in the database, shared by every host either way.
+_REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if _REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _REDIS_URL,
+            "KEY_PREFIX": "aidcase",
+        }
+    }
 
 # A session lasts at most 8 hours from login (absolute) and ends after 30 minutes without a
 # request (idle; aidcase.middleware.SessionTimeoutMiddleware).

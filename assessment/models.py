@@ -313,7 +313,8 @@ class SheetExport(models.Model):
     state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
     done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
-    file = models.CharField(max_length=200, blank=True)  # under MEDIA_ROOT, never served directly
+    # A name in the private file storage (storages["default"]), never served directly.
+    file = models.CharField(max_length=200, blank=True)
     error = models.TextField(blank=True)
 
     class Meta:

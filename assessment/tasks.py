@@ -1,13 +1,18 @@
 """Background work of the assessment: the ZIP of every teacher's PDF sheet, built by the
-task worker (`manage.py db_worker`, started by `make run`) while the page shows progress."""
+task worker (`manage.py db_worker`, started by `make run`) while the page shows progress.
+
+The ZIP is built once, by whichever worker takes the task (on any host), and kept in the file
+storage (storages["default"]: a shared folder or a bucket), from which any web host streams it.
+"""
 
 import datetime as dt
 import logging
+import tempfile
 import uuid
-from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.files import File
+from django.core.files.storage import Storage, storages
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.tasks import task
@@ -26,8 +31,9 @@ EXPORT_DIR = "exports"
 KEEP_EXPORTS = dt.timedelta(days=1)
 
 
-def export_path(export: SheetExport) -> Path:
-    return Path(settings.MEDIA_ROOT) / export.file
+def export_storage() -> Storage:
+    """Where the ZIPs are kept: the private file storage every web and worker host shares."""
+    return storages["default"]
 
 
 def expired_exports() -> Q:
@@ -37,12 +43,13 @@ def expired_exports() -> Q:
 def exports_delete(exports: QuerySet[SheetExport]) -> int:
     """Deletes the exports and, once the transaction commits, their ZIP files."""
     doomed = list(exports)
-    paths = [export_path(export) for export in doomed if export.file]
+    names = [export.file for export in doomed if export.file]
     SheetExport.objects.filter(pk__in=[export.pk for export in doomed]).delete()
 
     def unlink() -> None:
-        for path in paths:
-            path.unlink(missing_ok=True)
+        storage = export_storage()
+        for name in names:
+            storage.delete(name)
 
     transaction.on_commit(unlink)
     return len(doomed)
@@ -63,29 +70,37 @@ def _progress(export_id: int, done: int) -> None:
 
 @task()
 def build_sheets_zip(*, export_id: int) -> None:
+    # Taken once: a task run a second time (a worker that died and a retry, or the same
+    # export queued twice) finds the export no longer queued and leaves it alone.
+    taken = SheetExport.objects.filter(pk=export_id, state=SheetExport.State.QUEUED).update(
+        state=SheetExport.State.RUNNING
+    )
+    if not taken:
+        logger.warning("sheet export %s is not queued any more: not built again", export_id)
+        return
     export = SheetExport.objects.select_related("school", "semester", "requested_by__profile").get(
         pk=export_id
     )
-    SheetExport.objects.filter(pk=export.pk).update(state=SheetExport.State.RUNNING)
-    name = Path(EXPORT_DIR) / str(export.school_id) / f"{uuid.uuid4().hex}.zip"
-    target = Path(settings.MEDIA_ROOT) / name
-    partial = target.with_suffix(".part")
+    storage = export_storage()
     try:
         sheets = sheets_compute(
             school=export.school, semester=export.semester, by=export.requested_by
         )
         SheetExport.objects.filter(pk=export.pk).update(total=len(sheets))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with partial.open("wb") as out:
+        # Built in a local temporary file, then stored whole: the storage may be a bucket,
+        # and the export names its file only once it is complete.
+        with tempfile.TemporaryFile(prefix="aidcase-export-") as out:
             reports.write_sheets_zip(
                 sheets=sheets,
                 exported_by=person_label(export.requested_by),
                 out=out,
                 on_progress=lambda done: _progress(export.pk, done),
             )
-        partial.rename(target)
+            out.seek(0)
+            name = storage.save(
+                f"{EXPORT_DIR}/{export.school_id}/{uuid.uuid4().hex}.zip", File(out, name="x.zip")
+            )
     except Exception as error:
-        partial.unlink(missing_ok=True)
         # The class name only: messages may quote personal data.
         logger.error("sheet export %s failed: %s", export.pk, type(error).__name__)
         SheetExport.objects.filter(pk=export.pk).update(
@@ -93,5 +108,5 @@ def build_sheets_zip(*, export_id: int) -> None:
         )
         raise
     SheetExport.objects.filter(pk=export.pk).update(
-        state=SheetExport.State.DONE, file=str(name), finished_at=timezone.now()
+        state=SheetExport.State.DONE, file=name, finished_at=timezone.now()
     )

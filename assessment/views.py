@@ -266,16 +266,19 @@ def export_download(request: AuthedRequest, pk: int) -> FileResponse:
     export = export_get_for_user(user=request.user, pk=pk)
     if export.state != SheetExport.State.DONE or not export.file:
         raise Http404
-    path = tasks.export_path(export)
-    if not path.exists():
+    # Streamed from the shared storage: whichever host built the ZIP, any host serves it.
+    storage = tasks.export_storage()
+    if not storage.exists(export.file):
         raise Http404
+    try:
+        file = storage.open(export.file, "rb")
+    except FileNotFoundError:  # deleted in between (retention)
+        raise Http404 from None
     filename = _("%(semester)s考核表.zip") % {"semester": export.semester.code}
     access_record(
         user=request.user, action=AccessLog.Action.DOWNLOAD, school=export.school, what=filename
     )
-    return FileResponse(
-        path.open("rb"), as_attachment=True, filename=filename, content_type="application/zip"
-    )
+    return FileResponse(file, as_attachment=True, filename=filename, content_type="application/zip")
 
 
 @role_required(Role.OFFICE)

@@ -29,6 +29,11 @@ A restore reads the file twice: first to authenticate all of it, check the manif
 media files in a staging folder beside MEDIA_ROOT; then, in one transaction, to load the rows.
 The media files move in only after the commit; any failure before leaves the database and
 MEDIA_ROOT as they were.
+
+"MEDIA_ROOT" here is the folder of the file storage (storages["default"], a FileSystemStorage,
+which may be a mount shared by several hosts). A storage that is not a folder of this host (a
+bucket, DJANGO_STORAGE=s3) is refused with a clear message, before anything is written or
+changed: its files are kept by the storage's own means (versioning, replication).
 """
 
 import datetime as dt
@@ -46,9 +51,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, cast
 
 from django.apps import apps
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage, storages
 from django.core.management.color import no_style
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -197,6 +202,22 @@ def _media_files(root: Path) -> Iterator[tuple[str, Path]]:
                 yield path.relative_to(root).as_posix(), path
 
 
+def storage_folder() -> Path:
+    """The folder of the file storage, which backups read and restores fill. Raises
+    BackupError for a storage that is not a folder of this host."""
+    storage = storages["default"]
+    if not isinstance(storage, FileSystemStorage):
+        raise BackupError(
+            _(
+                "文件存储不是本机目录（%(backend)s），backup/restore 只支持文件系统存储，"
+                "未做任何更改。请用存储服务自身的手段（版本保留、跨区复制）保存照片和文件，"
+                "用 PostgreSQL 的 pg_dump 备份数据库。"
+            )
+            % {"backend": type(storage).__name__}
+        )
+    return Path(storage.location)
+
+
 def _is_inside(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
 
@@ -293,7 +314,7 @@ def backup_write(*, out: Path, key: str, using: str = DEFAULT_DB_ALIAS) -> Backu
     started = time.monotonic()
     raw_key = key_bytes(key)
     out = Path(out)
-    media_root = Path(settings.MEDIA_ROOT)
+    media_root = storage_folder()
     if out.exists():
         raise BackupError(_("文件 %(name)s 已存在，未覆盖。请换一个文件名。") % {"name": out.name})
     if not out.parent.is_dir():
@@ -597,7 +618,7 @@ def backup_restore(
     if not path.is_file():
         raise BackupError(_("找不到备份文件 %(name)s。") % {"name": path.name})
     connection = connections[using]
-    media_root = Path(settings.MEDIA_ROOT)
+    media_root = storage_folder()
     if not force:
         _data_in_the_way(using, media_root)
     try:

@@ -14,9 +14,8 @@
 
 import datetime as dt
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from axes.models import AccessAttempt, AccessFailureLog
@@ -25,6 +24,7 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.files.storage import Storage, storages
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -319,29 +319,31 @@ def _prune(queryset: QuerySet[Any], field: str, *, days: int, now: dt.datetime, 
     return count
 
 
-def media_orphans(*, now: dt.datetime) -> list[Path]:
-    """Files under MEDIA_ROOT's photo and export folders that no record points to, older than
-    a day (a younger one may belong to an upload still in progress)."""
-    root = Path(settings.MEDIA_ROOT)
-    known = {root / name for name in VisitPhoto.objects.values_list("image", flat=True)}
-    known |= {root / name for name in SheetExport.objects.values_list("file", flat=True) if name}
-    # A ZIP being written is named after its export only when it is done.
-    running = SheetExport.objects.filter(
-        state__in=[SheetExport.State.QUEUED, SheetExport.State.RUNNING]
-    ).exists()
-    cutoff = (now - ORPHAN_GRACE).timestamp()
-    orphans = []
-    for folder in (root / PHOTO_DIR, root / EXPORT_DIR):
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.rglob("*")):
-            if not path.is_file() or path in known:
-                continue
-            if running and path.suffix == ".part":
-                continue
-            if path.stat().st_mtime < cutoff:
-                orphans.append(path)
-    return orphans
+def _stored_files(storage: Storage, folder: str) -> Iterator[str]:
+    """The names of every file under `folder` of the storage, in a stable order."""
+    try:
+        directories, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in sorted(files):
+        yield f"{folder}/{name}"
+    for directory in sorted(directories):
+        yield from _stored_files(storage, f"{folder}/{directory}")
+
+
+def media_orphans(*, now: dt.datetime) -> list[str]:
+    """Files of the storage's photo and export folders that no record points to, older than
+    a day (a younger one may belong to an upload or an export still being written)."""
+    storage = storages["default"]
+    known = set(VisitPhoto.objects.values_list("image", flat=True))
+    known |= {name for name in SheetExport.objects.values_list("file", flat=True) if name}
+    cutoff = now - ORPHAN_GRACE
+    return [
+        name
+        for folder in (PHOTO_DIR, EXPORT_DIR)
+        for name in _stored_files(storage, folder)
+        if name not in known and storage.get_modified_time(name) < cutoff
+    ]
 
 
 def retention_run(*, on: dt.date, dry_run: bool = False) -> list[Step]:
@@ -398,6 +400,7 @@ def _expired_exports(*, dry_run: bool) -> int:
 def _orphans_delete(*, now: dt.datetime, dry_run: bool) -> int:
     orphans = media_orphans(now=now)
     if not dry_run:
-        for path in orphans:
-            path.unlink(missing_ok=True)
+        storage = storages["default"]
+        for name in orphans:
+            storage.delete(name)
     return len(orphans)

@@ -2,7 +2,7 @@
 confirm for the five kinds of `imports.services.SHEETS`.
 
 Between the preview and the confirmation the uploaded bytes wait in private storage
-(MEDIA_ROOT/imports, outside the static tree and without a URL), named by a random token
+(imports/ of the file storage every web host shares, without a URL), named by a random token
 that only the uploader's session knows; the session keeps the token, the kind, the semester
 and a SHA-256 of the bytes, never the bytes. Confirming re-runs the whole import on those
 bytes, whose rows are checked once more in the transaction that saves them: anything that
@@ -11,19 +11,19 @@ Tokens last an hour and are used once. One-time passwords of imported teachers w
 way, as a ready .xlsx, until the office downloads them once.
 """
 
+import datetime as dt
 import hashlib
 import io
-import os
 import secrets
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
 from typing import Any, cast
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -402,46 +402,46 @@ def _attachment(data: bytes, filename: str) -> HttpResponse:
 # Files waiting for a confirmation or a download
 
 
-def _folder() -> Path:
-    return Path(settings.MEDIA_ROOT) / "imports"
+PENDING_DIR = "imports"
 
 
 def pending_file_store(data: bytes, *, suffix: str) -> str:
-    """Writes the bytes to a new private file and returns its token."""
-    folder = _folder()
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Stores the bytes privately (the file storage every web host shares) and returns their
+    token."""
     pending_files_sweep()
     token = secrets.token_urlsafe(32)
-    handle = os.open(folder / f"{token}{suffix}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(handle, "wb") as file:
-        file.write(data)
+    storages["default"].save(f"{PENDING_DIR}/{token}{suffix}", ContentFile(data))
     return token
 
 
 def pending_file_take(token: str, *, suffix: str) -> bytes | None:
     """The stored bytes, deleted as they are read: a token works once."""
-    path = _folder() / f"{token}{suffix}"
+    storage = storages["default"]
+    name = f"{PENDING_DIR}/{token}{suffix}"
     try:
-        data = path.read_bytes()
+        with storage.open(name, "rb") as file:
+            data = file.read()
     except FileNotFoundError:
         return None
-    path.unlink(missing_ok=True)
+    storage.delete(name)
     return data
 
 
 def pending_files_sweep(*, dry_run: bool = False) -> int:
     """Deletes what was never confirmed or downloaded, once its token has expired; how many
     files that was (or would be)."""
-    folder = _folder()
-    if not folder.is_dir():
+    storage = storages["default"]
+    try:
+        names = storage.listdir(PENDING_DIR)[1]
+    except FileNotFoundError:
         return 0
-    expired = time.time() - TOKEN_SECONDS
+    expired = timezone.now() - dt.timedelta(seconds=TOKEN_SECONDS)
     swept = 0
-    for path in folder.iterdir():
+    for name in names:
         try:
-            if path.stat().st_mtime < expired:
+            if storage.get_modified_time(f"{PENDING_DIR}/{name}") < expired:
                 if not dry_run:
-                    path.unlink()
+                    storage.delete(f"{PENDING_DIR}/{name}")
                 swept += 1
         except FileNotFoundError:
             continue  # another request swept it first

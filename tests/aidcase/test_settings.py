@@ -1,3 +1,4 @@
+import gzip
 import json
 import os
 import secrets
@@ -9,9 +10,13 @@ import pytest
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpResponse
 from django.urls import Resolver404, resolve
 
+from aidcase.middleware import TextGZipMiddleware
 from students.fields import generate_key
+from tests import factories
+from tests.conftest import login
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -171,3 +176,43 @@ def test_a_retention_period_that_is_not_a_day_count_is_refused_in_chinese(value)
             env_days("AIDCASE_TEST_DAYS", 30)
     finally:
         del os.environ["AIDCASE_TEST_DAYS"]
+
+
+def test_pages_are_gzipped_unless_the_proxy_does_it(tmp_path):
+    code = "from django.conf import settings; print('\\n'.join(settings.MIDDLEWARE))"
+    for env, expected in (({}, True), ({"DJANGO_GZIP": "0"}, False)):
+        result = manage("shell", "--no-imports", "-c", code, **production_env(tmp_path, **env))
+        assert result.returncode == 0, result.stderr
+        middleware = result.stdout.split()
+        assert ("aidcase.middleware.TextGZipMiddleware" in middleware) is expected
+        if expected:  # first: it compresses what every other one made
+            assert middleware[0] == "aidcase.middleware.TextGZipMiddleware"
+
+
+@pytest.mark.django_db
+def test_a_teacher_s_home_page_travels_gzipped(client, school, semester):
+    teacher = factories.PairingFactory(school=school).teacher
+    page = login(teacher).get("/me/", headers={"accept-encoding": "gzip, deflate, br"})
+    assert page["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in page["Vary"]
+    body = gzip.decompress(page.content).decode()
+    assert "我的帮扶学生" in body
+    assert len(page.content) < len(body.encode()) / 2
+
+
+@pytest.mark.parametrize(
+    ("content_type", "gzipped"),
+    [
+        ("text/html; charset=utf-8", True),
+        ("text/csv", True),
+        ("application/json", True),
+        ("image/jpeg", False),
+        ("application/zip", False),
+        ("application/pdf", False),
+    ],
+)
+def test_only_what_compresses_is_gzipped(rf, content_type, gzipped):
+    body = b"<p>" + "结对帮扶".encode() * 200 + b"</p>"
+    middleware = TextGZipMiddleware(lambda request: HttpResponse(body, content_type=content_type))
+    response = middleware(rf.get("/", headers={"accept-encoding": "gzip"}))
+    assert (response.get("Content-Encoding") == "gzip") is gzipped

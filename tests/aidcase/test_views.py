@@ -317,3 +317,12 @@ def test_a_teachers_bottom_bar_has_no_more_menu(school):
     own, more = bottom_bar(login(teacher).get("/me/"))
     assert own == ["我的学生", "学生", "我的考核", "台账"]
     assert more == []
+
+
+@pytest.mark.parametrize(("language", "label"), [("zh-hans", "请选择"), ("en", "Please choose")])
+def test_a_select_s_empty_choice_is_in_the_page_s_language(school, semester, language, label):
+    # Django 6.1's own "- Select an option -" is neither Chinese nor translated
+    office = login(factories.make_user(Role.OFFICE, school=school))
+    page = text(office.get("/students/new/", headers={"accept-language": language}))
+    assert f'<option value="" selected>{label}</option>' in page
+    assert "Select an option" not in page

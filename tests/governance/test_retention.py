@@ -474,21 +474,6 @@ def test_export_files_no_record_points_to_are_deleted_once_old(school, office, m
     )
 
 
-def test_a_partial_zip_is_kept_while_an_export_is_running(school, semester, office, media):
-    # given an old partial ZIP while an export is being built
-    running = SheetExport.objects.create(
-        school=school, semester=semester, requested_by=office, state=SheetExport.State.RUNNING
-    )
-    partial = write(media / "exports" / str(school.pk) / "building.part", mtime=OLD)
-    # then the run leaves it alone
-    assert steps()[5] == 0
-    assert partial.is_file()
-    # and once no export is running it is an orphan like any other
-    SheetExport.objects.filter(pk=running.pk).update(state=SheetExport.State.FAILED)
-    assert steps()[5] == 1
-    assert not partial.exists()
-
-
 def test_files_elsewhere_under_media_are_never_touched(media):
     others = [
         write(media / "other" / "old.txt", mtime=OLD),

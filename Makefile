@@ -8,8 +8,10 @@ MANAGE := $(PY) manage.py
 
 .PHONY: install system-deps run test lint bench spreadsheets clean
 
-install: system-deps $(STAMP)
-	@$(MANAGE) compilemessages --ignore=.venv --ignore=var -v0
+NODE_STAMP := node_modules/.installed-$(shell cksum < package-lock.json | cut -d' ' -f1)
+
+install: system-deps $(STAMP) $(NODE_STAMP)
+	@$(MANAGE) compilemessages --ignore=.venv --ignore=var --ignore=node_modules -v0
 
 system-deps:
 	@scripts/system-deps
@@ -23,6 +25,11 @@ $(STAMP): pyproject.toml scripts/requirements
 	@$(PY) scripts/requirements > $(VENV)/requirements.txt
 	@$(PY) -m pip install -q --disable-pip-version-check -r $(VENV)/requirements.txt
 	@rm -f $(VENV)/.installed-*; touch $@
+
+# Front-end test tools (axe-core for the browser tests), pinned in package-lock.json.
+$(NODE_STAMP): package.json package-lock.json
+	@npm ci --no-audit --no-fund --silent
+	@touch $@
 
 # Serves plain HTTP on the loopback interface, so HTTPS-only cookies and redirects are off
 # here; production keeps them on (see README).
@@ -62,4 +69,4 @@ spreadsheets: $(STAMP)
 	@scripts/make-spreadsheets
 
 clean:
-	rm -rf $(VENV) var/static .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules var/static .pytest_cache .mypy_cache .ruff_cache

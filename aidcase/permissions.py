@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django_htmx.middleware import HtmxDetails
 
+from aidcase.labels import named
 from aidcase.roles import Role
 
 if TYPE_CHECKING:  # the ground floor reads a user's profile; only the types name its app
@@ -47,7 +48,7 @@ def person_label(user: Any) -> str:
     if user is None:
         return ""
     name = person_name(user)
-    return f"{name}（{user.username}）" if name != user.username else name
+    return named(name, user.username) if name != user.username else name
 
 
 def role_of(user: Any) -> str | None:

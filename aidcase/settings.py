@@ -167,7 +167,10 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "aidcase.context_processors.navigation",
             ],
-            "builtins": ["aidcase.templatetags.aidcase_forms"],
+            "builtins": [
+                "aidcase.templatetags.aidcase_forms",
+                "aidcase.templatetags.aidcase_text",
+            ],
         },
     }
 ]

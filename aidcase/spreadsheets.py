@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from aidcase.sheetfiles import MAX_BYTES, FileRefused, RawSheet, open_sheets
 from aidcase.workbooks import row_append, sheet_add, workbook_new, workbook_save
@@ -106,10 +106,13 @@ class Column:
     required: bool = False
     parse: Callable[[Any], Any] = field(default=lambda value: text(value))
     help: Any = ""
+    values: tuple[str, ...] = ()  # the cell values the column takes, as the file holds them
 
 
 # Headers
 
+# What two headers mean, for the import pages in English (the others are the models' labels).
+HEADER_MEANINGS = (gettext_noop("年级"), gettext_noop("是否班主任"))
 
 # The names schools give DESIGN's columns. A header is matched to a column of the sheet being
 # imported: first by the column's own name, then by these (so 联系电话 is the guardian's phone
@@ -728,5 +731,6 @@ def workbook_bytes(
             explain.append([])
         row_append(explain, [_("列名"), _("是否必填"), _("说明")])
         for c in columns:
-            row_append(explain, [c.header, _("必填") if c.required else _("选填"), str(c.help)])
+            help_text = " ".join(part for part in (str(c.help), "、".join(c.values)) if part)
+            row_append(explain, [c.header, _("必填") if c.required else _("选填"), help_text])
     return workbook_save(workbook)

@@ -22,6 +22,7 @@ from openpyxl.styles import Alignment
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from aidcase.labels import named
 from aidcase.pdf import html_to_pdf
 from aidcase.permissions import person_name
 from aidcase.workbooks import BOLD, TITLE, row_append, sheet_add, workbook_new, workbook_save
@@ -155,7 +156,7 @@ def _sheet_context(*, sheet: Sheet, exported_by: str, at: dt.datetime) -> dict[s
     title = _("教师结对帮扶学期考核表")
     teacher = _teacher(sheet)
     # A loose page still says whose sheet it is.
-    running_title = f"{title}　{teacher['name']}（{teacher['username']}）"
+    running_title = f"{title}　{named(teacher['name'], teacher['username'])}"
     return {
         "title": title,
         "school": sheet.school.name,
@@ -400,7 +401,7 @@ def _fill_details(workbook: Workbook, *, sheets: list[Sheet], about: list[tuple[
                     line["subject"] or None,
                     Decimal(line["ratio"]) if line["ratio"] else None,
                     str(STATUS_LABELS.get(line["status"], line["status"])),
-                    "；".join(reason_texts(line)) or None,
+                    _("；").join(reason_texts(line)) or None,
                     line["points"],
                 ],
                 number_formats=DETAIL_FORMATS,

@@ -34,6 +34,7 @@ from students.models import (
 )
 from students.selectors import (
     category_coverage,
+    county_semester_choices,
     current_semester,
     identifications_pending,
     semester_code_for,
@@ -171,6 +172,7 @@ def county(request: AuthedRequest) -> HttpResponse:
         "rows": rows,
         "totals": totals,
         "code": code,
+        "semesters": county_semester_choices(county=county, current=code),
         "sort": sort,
         "categories": [CATEGORY_SHORT_LABELS[c] for c in Category],
     }

@@ -37,7 +37,12 @@ from visits.models import ActivityLog, DutyRule, Exam, HolidayWeek, Incident, Vi
 PAGE = 50
 ACTIONS = {"+": gettext_lazy("新建"), "~": gettext_lazy("修改"), "-": gettext_lazy("删除")}
 # Never worth showing, or never to be shown: bookkeeping and stored secrets.
-HIDDEN = {"id", "created_at", "updated_at", "id_number_hash", "token_hash", "computed_at"}
+# Bookkeeping and technical fields (a photo's pixel size, a rule's place in its list) are not
+# shown as changes.
+HIDDEN = {
+    *("id", "created_at", "updated_at", "id_number_hash", "token_hash", "computed_at"),
+    *("width", "height", "position"),
+}
 VALUE_HIDDEN = {"content"}  # a sheet's snapshot: named as changed, too large to read
 MASKED = {"id_number"}
 

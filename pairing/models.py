@@ -7,6 +7,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from aidcase.labels import named
 from students.models import Category, Identification, School, Semester, Student
 
 
@@ -45,6 +46,7 @@ class Pairing(models.Model):
     measures = models.TextField(_("帮扶措施"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("安排人"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -85,7 +87,7 @@ class Pairing(models.Model):
         indexes: ClassVar = [models.Index(fields=["teacher", "end"])]
 
     def __str__(self) -> str:
-        return f"{self.teacher} → {self.student.name}（{self.get_category_display()}）"
+        return f"{self.teacher} → {named(self.student.name, self.get_category_display())}"
 
     def clean(self) -> None:
         errors: dict[str, Any] = {}

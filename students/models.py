@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from aidcase.labels import named
 from aidcase.roles import COUNTY_ROLES, Role
 from students import idcard
 from students.fields import EncryptedIdNumberField
@@ -316,7 +317,10 @@ class Profile(models.Model):
     """
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("账号"),
+        on_delete=models.CASCADE,
+        related_name="profile",
     )
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.TEACHER)
     school = models.ForeignKey(
@@ -456,7 +460,7 @@ class Student(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.student_no}）"
+        return named(self.name, self.student_no)
 
     def clean(self) -> None:
         errors: dict[str, list[Any]] = {}

@@ -48,6 +48,19 @@ def semester_code_for(day: dt.date) -> str:
     return f"{day.year - 1}-{day.year}-2"
 
 
+def county_semester_choices(*, county: Any, current: str) -> list[tuple[str, str]]:
+    """(code, label) of every semester any school of the county has, newest first, with the
+    one shown (`current`) and today's among them: what the county page offers. One query."""
+    codes = set(
+        Semester.objects.filter(school__county=county)
+        .order_by()
+        .values_list("code", flat=True)
+        .distinct()
+    )
+    codes.update((current, semester_code_for(today())))
+    return [(code, Semester(code=code).label) for code in sorted(codes, reverse=True)]
+
+
 def previous_semester_code(code: str) -> str:
     match = SEMESTER_CODE_RE.match(code)
     if not match:

@@ -88,7 +88,14 @@ class IncidentResource(SheetResource):
             "学籍号", "student_no", True, STUDENT_NO.clean, gettext_lazy("须已在本校学生名册中")
         ),
         Column("日期", "date", True, DATE.clean, gettext_lazy("如 2026-03-15，不能晚于今天")),
-        Column("类型", "type", True, TYPE.clean, "、".join(INCIDENT_TYPE_NAMES)),
+        Column(
+            "类型",
+            "type",
+            True,
+            TYPE.clean,
+            gettext_lazy("填以下之一："),
+            values=tuple(INCIDENT_TYPE_NAMES),
+        ),
         Column("说明", "note", False, NOTE.clean, gettext_lazy("经过与处理情况，选填")),
     )
     compared = (("说明", "note"),)

@@ -146,7 +146,7 @@ def test_the_dashboard_chart_and_the_questionnaire_slips_are_drawn_without_inlin
     factories.PairingFactory(school=school, start=semester.start)
     client = login(office)
     dashboard = client.get("/dashboard/")
-    assert b'<svg class="chart"' in dashboard.content
+    assert b'<svg class="chart chart-wide"' in dashboard.content
     slips = client.post(reverse("questionnaire_issue", args=[semester.pk]))
     assert slips.status_code == 200
     assert b'class="qr"' in slips.content

@@ -162,7 +162,7 @@ def test_every_role_uses_its_main_pages_without_a_policy_violation(
     # The principal's dashboard
     watch.log_in(live_server, "paula")
     watch.visit(f"{url}/dashboard/")
-    expect(page.locator("#results svg.chart")).to_be_visible()
+    expect(page.locator("#results svg.chart-narrow")).to_be_visible()
     watch.assert_clean()
 
     # The county: the roll-up and one school's summary

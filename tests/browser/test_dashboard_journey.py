@@ -36,7 +36,7 @@ def test_the_principal_filters_the_dashboard_by_class(page: Page, live_server, s
     log_in(page, live_server, "paula")
     page.goto(f"{live_server.url}/dashboard/")
     results = page.locator("#results")
-    expect(results.locator("svg.chart")).to_be_visible()
+    expect(results.locator("svg.chart-narrow")).to_be_visible()
     expect(results.get_by_text("蒂老师").first).to_be_attached()
     assert_fits_the_phone(page)
 
@@ -44,6 +44,6 @@ def test_the_principal_filters_the_dashboard_by_class(page: Page, live_server, s
     expect(results.get_by_text("以下为筛选后的结果。")).to_be_visible()
     expect(results.get_by_text("蒂老师")).to_have_count(0)
     expect(results.get_by_text("汤老师").first).to_be_attached()
-    expect(results.locator("svg.chart")).to_be_visible()
+    expect(results.locator("svg.chart-narrow")).to_be_visible()
     assert "school_class=" in page.url  # the filtered view can be bookmarked
     assert_fits_the_phone(page)

@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from students.models import Role
 from tests import factories
+from tests.browser import axe
 from tests.browser.test_journeys import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -182,7 +183,13 @@ def test_a_wide_table_on_a_phone_shows_it_scrolls_and_takes_the_keyboard(page, l
     # and the keyboard scrolls it
     wrap.focus()
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("document.querySelector('.table-wrap').scrollLeft > 0")
+    # (polled from here: a wait_for_function string is an eval, which the page's CSP refuses)
+    scrolled = "() => document.querySelector('.table-wrap').scrollLeft"
+    for _ in range(50):
+        if page.evaluate(scrolled) > 0:
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate(scrolled) > 0
     # A table that fits is left alone: no hint, nothing more to focus
     page.set_viewport_size({"width": 1920, "height": 800})
     page.goto(f"{live_server.url}/county/schools/{school.pk}/")
@@ -190,3 +197,49 @@ def test_a_wide_table_on_a_phone_shows_it_scrolls_and_takes_the_keyboard(page, l
     expect(fits).to_have_class("table-wrap")
     expect(fits).not_to_have_attribute("tabindex", "0")
     expect(page.locator(".scroll-hint")).to_have_count(0)
+
+
+@pytest.mark.parametrize("role", list(HOMES), ids=str)
+def test_home_pages_pass_axe_at_both_widths_in_both_languages(page, live_server, role):
+    school = factories.SchoolFactory(name="青山县第一中学")
+    semester = factories.SemesterFactory(school=school)
+    factories.IdentificationFactory(student__school=school, semester=semester)
+    pairing = factories.PairingFactory(school=school)
+    user = (
+        pairing.teacher
+        if role == Role.TEACHER
+        else factories.make_user(role, school=school, county=school.county, name="欧阳晓明")
+    )
+    log_in(page, live_server, user.username)
+    found = {}
+    for language in LANGUAGES:
+        page.context.add_cookies(
+            [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}]
+        )
+        for width in (390, 1366):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(f"{live_server.url}{HOMES[role]}")
+            if problems := axe.violations(page):
+                found[(language, width)] = problems
+            # and with the account menu open
+            page.locator(".account > summary").click()
+            if problems := axe.violations(page):
+                found[(language, width, "menu")] = problems
+    assert found == {}
+
+
+def test_the_weekly_chart_reads_on_a_phone_and_on_a_laptop(page, live_server):
+    school = factories.SchoolFactory()
+    semester = factories.SemesterFactory(school=school)
+    factories.PairingFactory(school=school, start=semester.start)
+    log_in(page, live_server, factories.make_user(Role.OFFICE, school=school).username)
+    smallest = """(selector) => Math.min(...Array.from(
+        document.querySelectorAll(selector + ' text')).filter((t) => t.textContent.trim())
+        .map((t) => t.getBoundingClientRect().height))"""
+    for width, shown, hidden in ((390, "narrow", "wide"), (1366, "wide", "narrow")):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server.url}/dashboard/")
+        expect(page.locator(f"svg.chart-{shown}")).to_be_visible()
+        expect(page.locator(f"svg.chart-{hidden}")).to_be_hidden()
+        # its axis and week labels are as tall as small text, not the 6 px of a squeezed drawing
+        assert page.evaluate(smallest, f"svg.chart-{shown}") >= 10, width

@@ -187,7 +187,7 @@ def test_county_sends_anonymous_to_login(client):
     assert client.get("/county/")["Location"] == login_redirect("/county/")
 
 
-COUNTY_QUERIES = 17
+COUNTY_QUERIES = 18
 
 
 @pytest.mark.parametrize("schools", [1, 8])

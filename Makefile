@@ -58,10 +58,13 @@ lint: install
 test: lint
 	$(VENV)/bin/pytest
 
-# Benchmarks: figures as ratios to a floor measured in the same run, on a throwaway SQLite
-# database; exit code 1 when a goal is missed. Not part of `make test`.
+# Benchmarks: figures as ratios to a floor measured in the same run; exit code 1 when a goal
+# is missed. The students import on a throwaway SQLite database; then, when PostgreSQL is
+# reachable (DATABASE_URL, else postgres://127.0.0.1:5432/postgres), county scale and a locust
+# load test against gunicorn, on databases the bench creates and drops. Not part of `make test`.
+# Parts and sizes: make bench BENCH="county load --schools 20" (python -m bench.run --help).
 bench: install
-	$(PY) -m bench.run
+	$(PY) -m bench.run $(BENCH)
 
 # The test workbooks in tests/data/spreadsheets/, made with LibreOffice as schools make them
 # (installs LibreOffice Calc when missing). The files are committed; not part of `make test`.

@@ -46,7 +46,7 @@ def tracked_bulk_create[M: models.Model](
         return []
     if _copyable(objs):
         created = model._default_manager.bulk_create(list(objs), batch_size=batch_size)
-        _history_copy(model, [obj.pk for obj in created], kind="+", by=by, reason=reason)
+        history_copy(model, [obj.pk for obj in created], kind="+", by=by, reason=reason)
         return created
     return bulk_create_with_history(
         list(objs),
@@ -70,7 +70,7 @@ def tracked_bulk_update[M: models.Model](
         return
     if _copyable(objs):
         model._default_manager.bulk_update(list(objs), list(fields), batch_size=batch_size)
-        _history_copy(model, [obj.pk for obj in objs], kind="~", by=by, reason=reason)
+        history_copy(model, [obj.pk for obj in objs], kind="~", by=by, reason=reason)
         return
     bulk_update_with_history(
         list(objs),
@@ -92,7 +92,7 @@ def _copyable(objs: Sequence[models.Model]) -> bool:
     return not any(hasattr(obj, name) for obj in objs for name in _PER_ROW)
 
 
-def _history_copy(
+def history_copy(
     model: type[models.Model], pks: Sequence[Any], *, kind: str, by: Any, reason: str
 ) -> None:
     """The history entries of rows just written, as django-simple-history writes them (the

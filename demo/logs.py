@@ -2,12 +2,13 @@
 diligence of real teachers, on plausible days, entered on plausible evenings."""
 
 import datetime as dt
+from itertools import accumulate
 from typing import Any
 
 from django.utils import timezone
 
 from demo.log_texts import Helping, LogText
-from demo.school import DemoSchool, bulk_create_with_times
+from demo.school import DemoSchool, demo_bulk_create
 from demo.school_calendar import MIDTERM, ONE_DAY, semester_festivals
 from demo.texts import strings, texts
 from students.models import Category, Semester
@@ -58,9 +59,11 @@ class _LogWriter:
         self.rng = demo.rng("logs")
         self.last_day = min(demo.today, timezone.localdate())
         self.now = timezone.now().replace(microsecond=0)
+        self.zone = timezone.get_current_timezone()
         self.logs: list[ActivityLog] = []
         # Many pairings share their dates: the owed periods are worked out once for each.
         self.owed: dict[tuple[dt.date, duties.Period, dt.date, dt.date | None], Any] = {}
+        self.candidates: dict[tuple[Any, ...], tuple[list[dt.date], list[float]]] = {}
         self.holiday_days = {
             monday + dt.timedelta(days=n)
             for calendar in demo.calendars.values()
@@ -129,9 +132,15 @@ class _LogWriter:
         if rule.period is duties.Period.SEMESTER:
             # Concrete, checked at the assessment: even the sloppy mostly manage these.
             chance = min(1.0, chance + 0.08)
-        key = (calendar.start, rule.period, span.start, span.end)
+        # Which periods are owed depends on the days of the semester the pairing ran: its
+        # span cut to the semester, shared by most pairings, gives the same periods.
+        within = duties.Span(
+            max(span.start, calendar.start),
+            None if span.end is None or span.end >= calendar.end else span.end,
+        )
+        key = (calendar.start, rule.period, within.start, within.end)
         if key not in self.owed:
-            self.owed[key] = duties.owed_periods(rule.period, calendar=calendar, span=span)
+            self.owed[key] = duties.owed_periods(rule.period, calendar=calendar, span=within)
         for window in self.owed[key]:
             if rng.random() >= chance:
                 continue
@@ -200,12 +209,31 @@ class _LogWriter:
         activities, weekends for home visits), or None when it falls after the last day:
         the period's duty is still to come. Semester duties lean to the first half."""
         style = KIND_STYLE.get(kind, "school")
+        # Only where the window is cut by the pairing or the semester do the candidates
+        # differ: most pairings share them, worked out once.
+        first = max(window.start, span.start, calendar.start)
+        last = min(window.end, calendar.end, span.end or window.end)
+        key = (window, first, last, style, early)
+        if key not in self.candidates:
+            self.candidates[key] = self._candidates(window, first, last, style, early=early)
+        days, cumulative = self.candidates[key]
+        if not days:
+            return None
+        # The same draw as rng.choices(days, weights), its running sums made once.
+        day = self.rng.choices(days, cum_weights=cumulative)[0]
+        return day if day <= self.last_day else None
+
+    def _candidates(
+        self, window: duties.Window, first: dt.date, last: dt.date, style: str, *, early: bool
+    ) -> tuple[list[dt.date], list[float]]:
+        """The days from `first` to `last` that may be drawn in the window, with the running
+        sums of their weights."""
         weights = WEEKDAY_WEIGHTS[style]
         days: list[dt.date] = []
         scores: list[float] = []
         length = max(1, (window.end - window.start).days)
         for day in window.days():
-            if day not in span or not calendar.start <= day <= calendar.end:
+            if not first <= day <= last:
                 continue
             weight: float = weights[day.weekday()]
             if style == "school" and day in self.holiday_days:
@@ -215,10 +243,7 @@ class _LogWriter:
             if weight > 0:
                 days.append(day)
                 scores.append(weight)
-        if not days:
-            return None
-        day = self.rng.choices(days, scores)[0]
-        return day if day <= self.last_day else None
+        return days, list(accumulate(scores))
 
     def _add(
         self,
@@ -260,7 +285,7 @@ class _LogWriter:
         moment = dt.datetime.combine(
             day + dt.timedelta(days=later),
             dt.time(rng.randint(18, 22), rng.randint(0, 59)),
-            tzinfo=timezone.get_current_timezone(),
+            tzinfo=self.zone,
         )
         if moment > self.now:
             moment = self.now - dt.timedelta(minutes=rng.randint(1, 90))
@@ -314,4 +339,4 @@ def create_logs(demo: DemoSchool) -> None:
     a few with about half. The times they were entered follow the dates (evenings), so the
     7-day edit window looks as it would."""
     logs = _LogWriter(demo).write()
-    bulk_create_with_times(ActivityLog, logs)
+    demo_bulk_create(ActivityLog, logs, given_times=True)

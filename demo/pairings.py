@@ -4,7 +4,7 @@ import datetime as dt
 import random
 from typing import Any
 
-from demo.school import DemoSchool, Pupil, approval_day, in_category_order
+from demo.school import DemoSchool, Pupil, approval_day, demo_bulk_create, in_category_order
 from demo.texts import strings, texts
 from pairing.models import Pairing
 from students.models import Category, Semester, Student
@@ -74,7 +74,7 @@ def create_pairings(demo: DemoSchool) -> None:
             teacher = assigner.open_for(index, pupil, category)
             start = _pairing_start(demo, demo.current, rng)
             demo.pairings.append(_pairing(demo, rng, pupil, category, teacher, start))
-    Pairing.objects.bulk_create(demo.pairings)
+    demo_bulk_create(Pairing, demo.pairings)
 
 
 def _choose_unpaired(

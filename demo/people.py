@@ -8,11 +8,13 @@ from math import ceil
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from aidcase.audit import BATCH
 from demo.school import (
     COUNTY_NAME,
     DemoSchool,
     Pupil,
     approval_day,
+    demo_bulk_create,
     in_category_order,
     left_behind,
 )
@@ -130,7 +132,7 @@ def create_staff(demo: DemoSchool) -> None:
         ),
     ]
     users = [User(username=username, password=demo.password_hash) for username, _r, _s in people]
-    User.objects.bulk_create(users)
+    User.objects.bulk_create(users, batch_size=BATCH)
     profiles = [
         Profile(
             user=user,
@@ -142,7 +144,7 @@ def create_staff(demo: DemoSchool) -> None:
         )
         for user, (_u, role, subject) in zip(users, people, strict=True)
     ]
-    Profile.objects.bulk_create(profiles)
+    demo_bulk_create(Profile, profiles)
     demo.principal, demo.office, *demo.teachers = users
 
 
@@ -314,7 +316,7 @@ def create_students(demo: DemoSchool) -> None:
                 left_on=demo.previous.end if pupil.status == Student.Status.TRANSFERRED else None,
             )
         )
-    Student.objects.bulk_create(students)
+    demo_bulk_create(Student, students)
     for pupil, student in zip(demo.pupils, students, strict=True):
         pupil.student = student
 
@@ -406,7 +408,7 @@ def create_identifications(demo: DemoSchool) -> None:
                         approved_at=_moment(approved_on, hour=rng.randint(9, 17)),
                     )
                 )
-    Identification.objects.bulk_create(identifications)
+    demo_bulk_create(Identification, identifications)
 
 
 def _moment(day: dt.date, *, hour: int) -> dt.datetime:

@@ -7,15 +7,9 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from assessment.models import Score
-from assessment.services import (
-    questionnaire_answer,
-    questionnaire_enter,
-    questionnaires_issue,
-    sheet_submit,
-    sheets_compute,
-)
-from demo.school import DemoSchool, bulk_create_with_times
+from assessment.models import Questionnaire, Score, Sheet, SheetEvent
+from assessment.services import questionnaires_issue, sheets_compute
+from demo.school import DemoSchool, demo_bulk_create, demo_bulk_update
 from demo.texts import strings, texts
 from students.models import Category, Semester, Student
 from visits import duties
@@ -99,7 +93,7 @@ def create_incidents(demo: DemoSchool) -> None:
                 ),
             )  # fmt: skip
             incidents.append(incident)
-    bulk_create_with_times(Incident, incidents)
+    demo_bulk_create(Incident, incidents, given_times=True)
 
 
 def _incident_day(
@@ -152,37 +146,67 @@ def create_scores(demo: DemoSchool) -> None:
             scores.append(
                 Score(student=student, semester=semester, subject="", score=sum(marks.values()))
             )
-    Score.objects.bulk_create(scores, batch_size=1000)
+    demo_bulk_create(Score, scores)
 
 
 QUESTIONNAIRE_COMMENTS = strings(texts("assessment")["questionnaire_comments"])
 OFFICE_COMMENTS = strings(texts("assessment")["office_comments"])
+ANSWER_FIELDS = [
+    *("q1", "q2", "q3", "q4", "q5"),
+    *("respondent", "comment", "source", "entered_by", "answered_at", "token_hash"),
+]
+SUBMIT_FIELDS = ["state", "office_comment", "submitted_by", "submitted_at"]
 
 
 def create_assessment(demo: DemoSchool) -> None:
     """This semester's questionnaires (about half answered, some typed in from paper) and
-    the teachers' assessment sheets: drafts, a third of them submitted to the principal."""
+    the teachers' assessment sheets: drafts, a third of them submitted to the principal.
+    Slips are issued and sheets computed by the assessment services; the answers and the
+    submissions are then written in bulk, as questionnaire_answer / questionnaire_enter and
+    sheet_submit would leave them (nothing changes in between that a fresh computation of
+    the submitted sheets would see), without their one-row-at-a-time queries."""
     rng = demo.rng("assessment")
     issued = questionnaires_issue(school=demo.school, semester=demo.current, by=demo.office)
-    for questionnaire, token in issued:
+    now = timezone.now()
+    answered = []
+    for questionnaire, _token in issued:
         if rng.random() > 0.5:
             continue
-        respondent = rng.choice(["student", "parent"])
+        questionnaire.respondent = rng.choice(["student", "parent"])
         ratings = [rng.choices([2, 3, 4, 5], [1, 3, 6, 8])[0] for _n in range(5)]
-        comment = rng.choice(QUESTIONNAIRE_COMMENTS) if rng.random() < 0.4 else ""
+        (
+            questionnaire.q1,
+            questionnaire.q2,
+            questionnaire.q3,
+            questionnaire.q4,
+            questionnaire.q5,
+        ) = ratings
+        questionnaire.comment = rng.choice(QUESTIONNAIRE_COMMENTS) if rng.random() < 0.4 else ""
         if rng.random() < 0.3:
-            questionnaire_enter(
-                pairing=questionnaire.pairing,
-                semester=demo.current,
-                respondent=respondent,
-                ratings=ratings,
-                comment=comment,
-                by=demo.office,
-            )
+            questionnaire.source = Questionnaire.Source.PAPER
+            questionnaire.entered_by = demo.office
         else:
-            questionnaire_answer(
-                token=token, respondent=respondent, ratings=ratings, comment=comment
-            )
+            questionnaire.source = Questionnaire.Source.LINK
+        questionnaire.answered_at = now
+        # Answered: the one-time link is spent.
+        questionnaire.token_hash = None
+        answered.append(questionnaire)
+    demo_bulk_update(Questionnaire, answered, ANSWER_FIELDS)
     sheets = sheets_compute(school=demo.school, semester=demo.current, by=demo.office)
-    for sheet in sheets[: len(sheets) // 3]:
-        sheet_submit(sheet=sheet, by=demo.office, comment=rng.choice(OFFICE_COMMENTS))
+    submitted = sheets[: len(sheets) // 3]
+    now = timezone.now()
+    for sheet in submitted:
+        sheet.state = Sheet.State.SUBMITTED
+        sheet.office_comment = rng.choice(OFFICE_COMMENTS).strip()
+        sheet.submitted_by = demo.office
+        sheet.submitted_at = now
+    demo_bulk_update(Sheet, submitted, SUBMIT_FIELDS)
+    SheetEvent.objects.bulk_create(
+        SheetEvent(
+            sheet=sheet,
+            action=SheetEvent.Action.SUBMITTED,
+            by=demo.office,
+            note=sheet.office_comment,
+        )
+        for sheet in submitted
+    )

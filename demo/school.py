@@ -7,13 +7,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
+from django.db import connections, models, router
 
+from aidcase.audit import BATCH, history_copy
 from pairing.models import Pairing
 from students.models import Category, School, SchoolClass, Semester, Student
 from visits import duties
 
 COUNTY_NAME = "示范县"
+# The change reason of the history entries of everything the demo writes in bulk.
+DEMO_REASON = "演示数据"
 
 
 @dataclass
@@ -78,26 +81,110 @@ def approval_day(demo: DemoSchool, semester: Semester, rng: random.Random) -> dt
     return min(demo.today, semester.start + dt.timedelta(days=rng.randint(7, 20)))
 
 
-def bulk_create_with_times(model: Any, objects: list[Any]) -> None:
-    """bulk_create stamps the auto_now(_add) fields with the current time, whatever the
-    objects hold; this puts back the times they were given."""
-    fields = [f.name for f in model._meta.concrete_fields if getattr(f, "auto_now_add", False)]
-    fields += [f.name for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
-    given = [tuple(getattr(o, name) for name in fields) for o in objects]
-    model.objects.bulk_create(objects, batch_size=1000)
-    # One statement run for every row: bulk_update's CASE expressions grow quadratic.
+def demo_bulk_create[M: models.Model](
+    model: type[M], objects: list[M], *, given_times: bool = False
+) -> list[M]:
+    """Saves `objects` (new rows of a model with an auto-incremented key) in batches and
+    sets their keys; a model with a history gets each row's "created" entry, as
+    aidcase.audit.tracked_bulk_create writes it (bulk writes send no signals), so that the
+    first real change shows as a change of one field. With `given_times` the auto_now(_add)
+    fields keep the times the objects were given (when the log was entered, say) instead of
+    the moment of the write."""
+    if not objects:
+        return []
+    _insert(model, objects, given_times=given_times)
+    if hasattr(model, "history"):
+        history_copy(model, [obj.pk for obj in objects], kind="+", by=None, reason=DEMO_REASON)
+    return objects
+
+
+# Parameters per INSERT … VALUES: inside SQLite's usual limit of 32,766.
+_PARAMETERS_PER_INSERT = 30_000
+
+
+def _insert(model: type[models.Model], objects: list[Any], *, given_times: bool) -> None:
+    """What bulk_create does for new rows (each field's pre_save and conversion for the
+    database, INSERT … RETURNING the keys), without its compiling of every single value,
+    which took most of a county-sized demo's writing time. With `given_times` the
+    auto_now(_add) fields are saved as the objects hold them, not stamped by pre_save."""
+    using = router.db_for_write(model)
+    connection = connections[using]
     meta = model._meta
-    columns = [meta.get_field(name) for name in fields]
+    auto = meta.auto_field
+    if auto is None:
+        raise TypeError(f"{meta.label} has no auto-incremented key")
+    fields = [f for f in meta.concrete_fields if f is not auto]
+    stamped = [
+        given_times and (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
+        for f in fields
+    ]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    head = f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+    tail = f" RETURNING {quote(str(auto.column))}"
+    unnest = connection.vendor == "postgresql"
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    if unnest:
+        # One array a column, as bulk_create does on PostgreSQL: a few parameters instead
+        # of one a value, each of which the driver would find in the statement's text.
+        arrays = ", ".join(f"(%s)::{str(f.db_type(connection)).split('(')[0]}[]" for f in fields)
+        head += f"SELECT * FROM UNNEST({arrays})"  # noqa: S608 — the model's types
+        size = BATCH
+    else:
+        head += "VALUES "
+        limit = min(_PARAMETERS_PER_INSERT, connection.features.max_query_params or 65_535)
+        size = max(1, min(BATCH, limit // len(fields)))
+    with connection.cursor() as cursor:
+        for start in range(0, len(objects), size):
+            batch = objects[start : start + size]
+            rows = [
+                [
+                    f.get_db_prep_save(
+                        getattr(obj, f.attname) if given else f.pre_save(obj, True), connection
+                    )
+                    for f, given in zip(fields, stamped, strict=True)
+                ]
+                for obj in batch
+            ]
+            if unnest:
+                cursor.execute(head + tail, [list(column) for column in zip(*rows, strict=True)])
+            else:
+                values = [value for row_values in rows for value in row_values]
+                cursor.execute(head + ", ".join([row] * len(batch)) + tail, values)
+            # Both databases return the keys in the order of the rows (bulk_create relies
+            # on it as well).
+            for obj, (pk,) in zip(batch, cursor.fetchall(), strict=True):
+                obj.pk = pk
+                obj._state.adding = False
+                obj._state.db = using
+
+
+def demo_bulk_update[M: models.Model](model: type[M], objects: list[M], fields: list[str]) -> None:
+    """Saves `fields` of `objects` with one UPDATE statement run for every row (bulk_update's
+    CASE expressions grow quadratic with the rows), and writes each row's "changed" entry
+    in the history, as the row's save() would have."""
+    if not objects:
+        return
+    using = router.db_for_write(model)
+    connection = connections[using]
+    meta = model._meta
+    columns: list[Any] = [meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608 — names from the model
-    rows = []
-    for obj, values in zip(objects, given, strict=True):
-        for name, value in zip(fields, values, strict=True):
-            setattr(obj, name, value)
-        prepared = [
-            c.get_db_prep_value(v, connection) for c, v in zip(columns, values, strict=True)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(str(meta.pk.column))} = %s"  # noqa: S608 — names from the model
+    rows = [
+        [
+            *(
+                column.get_db_prep_save(getattr(obj, column.attname), connection)
+                for column in columns
+            ),
+            obj.pk,
         ]
-        rows.append([*prepared, obj.pk])
+        for obj in objects
+    ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+    history: Any = model.history  # type: ignore[attr-defined]
+    history.bulk_history_create(
+        objects, batch_size=BATCH, update=True, default_change_reason=DEMO_REASON
+    )

@@ -3,7 +3,7 @@ a teacher may spend with a left-behind student."""
 
 import datetime as dt
 
-from demo.school import DemoSchool
+from demo.school import DemoSchool, demo_bulk_create
 from demo.texts import texts
 from students.models import Semester
 from visits import duties
@@ -101,9 +101,10 @@ def create_calendar(demo: DemoSchool) -> None:
         for day, name in sorted(days):
             if semester.contains(day):
                 exams.append(Exam(school=demo.school, semester=semester, name=name, date=day))
-    HolidayWeek.objects.bulk_create(
-        [HolidayWeek(school=demo.school, monday=m, note=n) for m, n in sorted(holidays.items())]
+    demo_bulk_create(
+        HolidayWeek,
+        [HolidayWeek(school=demo.school, monday=m, note=n) for m, n in sorted(holidays.items())],
     )
-    Exam.objects.bulk_create(exams)
+    demo_bulk_create(Exam, exams)
     demo.exam_names = {exam.date: exam.name for exam in exams}
     demo.calendars = {s.pk: calendar_for(semester=s) for s in (demo.previous, demo.current)}

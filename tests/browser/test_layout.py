@@ -243,3 +243,21 @@ def test_the_weekly_chart_reads_on_a_phone_and_on_a_laptop(page, live_server):
         expect(page.locator(f"svg.chart-{hidden}")).to_be_hidden()
         # its axis and week labels are as tall as small text, not the 6 px of a squeezed drawing
         assert page.evaluate(smallest, f"svg.chart-{shown}") >= 10, width
+
+
+def test_a_refused_form_says_at_its_top_what_to_change_and_takes_the_focus(page, live_server):
+    school = factories.SchoolFactory()
+    factories.SemesterFactory(school=school)
+    log_in(page, live_server, factories.make_user(Role.OFFICE, school=school).username)
+    page.goto(f"{live_server.url}/students/new/")
+    page.get_by_label("姓名").fill("李小花")
+    page.get_by_role("button", name="保存").click()
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
+    assert summary.bounding_box()["y"] < 844  # on the first screen, not far below
+    # each item leads to its field, and what was typed is still there
+    summary.get_by_role("link", name=re.compile("学籍号")).click()
+    expect(page.get_by_label("学籍号")).to_be_focused()
+    expect(page.get_by_label("姓名")).to_have_value("李小花")
+    assert axe.violations(page) == []

@@ -7,15 +7,19 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from assessment.models import Score
+from assessment.models import Questionnaire, Score, Sheet, SheetEvent
 from assessment.services import assessment_json
+from demo import generator
 from demo.generator import MAX_SCHOOLS, demo_seed
 from demo.people import GRADES, _previous_categories, _school_name
+from demo.school import DEMO_REASON
+from governance import history
 from pairing.models import Pairing, category_identified
 from students import idcard
 from students.models import (
@@ -363,8 +367,8 @@ def test_data_keeps_the_rules_whatever_the_day(day):
 @pytest.mark.parametrize(
     ("args", "problem"),
     [
-        (("--schools", "0"), "学校数量应在 1 到 200 之间"),
-        (("--schools", "201"), "学校数量应在 1 到 200 之间"),
+        (("--schools", "0"), "学校数量应在 1 到 600 之间"),
+        (("--schools", "601"), "学校数量应在 1 到 600 之间（收到 601）"),
         (("--students-per-school", "5"), "每校学生人数应在 10 到 5000 之间"),
         (("--students-per-school", "5001"), "每校学生人数应在 10 到 5000 之间"),
         (("--password", ""), "密码不能为空"),
@@ -382,12 +386,14 @@ def test_bad_arguments_are_refused_and_nothing_is_written(args, problem):
 
 
 def test_a_whole_county_of_schools_may_be_asked_for_with_distinct_names():
-    # A county has ~150 schools: up to MAX_SCHOOLS each gets a name of its own.
+    # A county has ~150 schools, and the benchmarks ask for 600: up to MAX_SCHOOLS each gets
+    # a name of its own.
     names = [_school_name(index) for index in range(MAX_SCHOOLS)]
-    assert MAX_SCHOOLS >= 200
+    assert MAX_SCHOOLS >= 600
     assert len(set(names)) == len(names)
     assert names[0] == "示范县平寨镇中学"
     assert names[25] == "示范县平寨镇第二中学"
+    assert names[599].endswith("第二十四中学")
 
 
 class _AlwaysTaken:
@@ -675,3 +681,84 @@ def test_scores_feed_an_assessment_with_every_outcome(demo_output):
     result = assessment_json(school=school, semester=current)
     statuses = {p["status"] for t in result["teachers"] for p in t["pairings"]}
     assert {"effective", "ineffective"} <= statuses
+
+
+def test_every_record_made_has_its_created_entry_in_the_history(demo_output):
+    # then: rows written in bulk (no signals) have their "created" entry all the same
+    for model, _label, _path in history.KINDS.values():
+        records = model._default_manager.all()
+        created = model.history.filter(history_type="+")
+        assert set(created.values_list("id", flat=True)) == set(
+            records.values_list("pk", flat=True)
+        ), model
+    assert set(
+        ActivityLog.history.filter(history_type="+").values_list("history_change_reason", flat=True)
+    ) == {DEMO_REASON}
+    # the logs' history holds the times they were entered, not the moment of the seeding
+    entered = dict(ActivityLog.objects.values_list("pk", "created_at"))
+    recorded = dict(ActivityLog.history.values_list("id", "created_at"))
+    assert recorded == entered
+    assert len(set(entered.values())) > len(entered) / 2
+
+
+def test_answers_and_submissions_are_stored_as_the_services_leave_them(demo_output):
+    # given
+    answered = Questionnaire.objects.filter(answered_at__isnull=False)
+    submitted = Sheet.objects.filter(state=Sheet.State.SUBMITTED)
+    office = User.objects.get(username="office-DEMO1")
+
+    # then: about half the questionnaires answered, their one-time links spent
+    assert 0 < answered.count() < Questionnaire.objects.count()
+    assert not answered.filter(token_hash__isnull=False).exists()
+    assert not Questionnaire.objects.filter(answered_at=None, token_hash=None).exists()
+    sources = Counter(answered.values_list("source", flat=True))
+    assert sources[Questionnaire.Source.LINK] > 0
+    assert sources[Questionnaire.Source.PAPER] > 0
+    paper = answered.filter(source=Questionnaire.Source.PAPER)
+    assert set(paper.values_list("entered_by", flat=True)) == {office.pk}
+    assert not answered.filter(source=Questionnaire.Source.LINK, entered_by__isnull=False).exists()
+    # a third of the sheets submitted by the aid office, each with its event and history
+    assert 0 < submitted.count() <= Sheet.objects.count() / 3
+    for sheet in submitted:
+        assert sheet.submitted_by == office
+        assert sheet.submitted_at is not None
+        assert sheet.office_comment
+        event = SheetEvent.objects.get(sheet=sheet, action=SheetEvent.Action.SUBMITTED)
+        assert (event.by, event.note) == (office, sheet.office_comment)
+        changes = sheet.history.filter(history_type="~")
+        assert changes.get().state == Sheet.State.SUBMITTED
+    for questionnaire in answered:
+        changes = questionnaire.history.filter(history_type="~")
+        assert changes.get().answered_at == questionnaire.answered_at
+
+
+def test_writes_in_bulk_so_queries_do_not_grow_with_the_students():
+    # given
+    counts = []
+    for size in (30, 240):
+        with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+            demo_seed(schools=1, students_per_school=size, seed=6, password=PASSWORD)
+            counts.append(len(queries))
+            transaction.set_rollback(True)
+
+    # then: eight times the students (and thousands of logs) take only a few more batches
+    assert counts[1] - counts[0] <= 20
+
+
+def test_the_derived_records_are_built_once_after_every_log_is_written(monkeypatch):
+    # given
+    calls = []
+
+    def after_logs_written(codes: list[str]) -> None:
+        calls.append((codes, ActivityLog.objects.filter(pairing__school__code="DEMO2").count()))
+
+    monkeypatch.setattr(generator, "after_logs_written", after_logs_written)
+
+    # when
+    demo_seed(schools=2, students_per_school=20, seed=5, password=PASSWORD)
+
+    # then
+    assert calls == [
+        (["DEMO1", "DEMO2"], ActivityLog.objects.filter(pairing__school__code="DEMO2").count())
+    ]
+    assert calls[0][1] > 0

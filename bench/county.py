@@ -242,6 +242,7 @@ class Seeded:
 def seed(*, schools: int, students_per_school: int, password: str) -> Seeded:
     """seed_demo into the bench database, its account table kept out of the output."""
     from django.core.management import call_command
+    from django.db import connection
 
     from pairing.models import Pairing
     from students.models import Student
@@ -256,6 +257,10 @@ def seed(*, schools: int, students_per_school: int, password: str) -> Seeded:
         password=password,
         stdout=io.StringIO(),
     )
+    # The planner's statistics, as autovacuum would gather them soon after a bulk load:
+    # without them the first minutes of a fresh county get poor plans.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return Seeded(
         schools=schools,
         students=Student.objects.count(),

@@ -26,9 +26,9 @@ from students.selectors import (
     pairing_active_between,
     today,
 )
-from visits import duties
+from visits.duty_store import Overdue, SchoolFigures
 from visits.models import ActivityLog, Incident, IncidentType
-from visits.selectors import duties_for_pairings, duty_completion_by_school, duty_record_for
+from visits.selectors import duty_completion_by_pairing, duty_figures_by_school
 
 
 def county_rollup(
@@ -38,7 +38,8 @@ def county_rollup(
     in the semester with that code, how many of those have a helper, the aid logged and the
     incidents so far in that semester, the duty periods met out of those come due (as the
     school's dashboard counts them), and the assessment sheets approved. Thirteen queries,
-    however many schools."""
+    however many schools, pairings and logs (logs and duties are added up from the stored
+    duty status, `visits.duty_store`)."""
     day = on or today()
     schools = list(School.objects.filter(county=county))
     enrolled = dict(
@@ -56,19 +57,12 @@ def county_rollup(
         semester.school_id: semester
         for semester in Semester.objects.filter(school__county=county, code=semester_code)
     }
-    in_term = Q(pk__in=[])
     incident_in_term = Q(pk__in=[])
     for semester in semesters.values():
         start, end = semester.teaching_dates
-        span = (start, min(end, day))
-        in_term |= Q(pairing__school_id=semester.school_id, date__range=span)
-        incident_in_term |= Q(student__school_id=semester.school_id, date__range=span)
-    logs = dict(
-        ActivityLog.objects.filter(in_term, withdrawn_at__isnull=True)
-        .values_list("pairing__school")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+        incident_in_term |= Q(
+            student__school_id=semester.school_id, date__range=(start, min(end, day))
+        )
     incidents = dict(
         Incident.objects.filter(incident_in_term)
         .values_list("student__school")
@@ -83,7 +77,7 @@ def county_rollup(
         .order_by()
     ):
         sheets.setdefault(school_id, {})[state] = n
-    completion = duty_completion_by_school(semesters.values(), on=day)
+    figures = duty_figures_by_school(semesters.values(), on=day)
     by_school: dict[int, dict[str, tuple[int, int]]] = {}
     for school_id, category, identified, paired in counts:
         by_school.setdefault(school_id, {})[category] = (identified, paired)
@@ -92,7 +86,7 @@ def county_rollup(
         per_category = by_school.get(school.pk, {})
         identified = sum(v[0] for v in per_category.values())
         paired = sum(v[1] for v in per_category.values())
-        met, due = completion.get(school.pk, (0, 0))
+        counted = figures.get(school.pk, SchoolFigures())
         rows.append(
             {
                 "school": school,
@@ -101,11 +95,11 @@ def county_rollup(
                 "identified": identified,
                 "paired": paired,
                 "rate": round(100 * paired / identified) if identified else None,
-                "logs": logs.get(school.pk, 0),
+                "logs": counted.logs,
                 "incidents": incidents.get(school.pk, 0),
-                "duties_met": met,
-                "duties_due": due,
-                "duty_rate": round(100 * met / due) if due else None,
+                "duties_met": counted.met,
+                "duties_due": counted.due,
+                "duty_rate": round(100 * counted.met / counted.due) if counted.due else None,
                 "sheets": sum(sheets.get(school.pk, {}).values()),
                 "approved": sheets.get(school.pk, {}).get(Sheet.State.APPROVED, 0),
                 "has_semester": school.pk in semesters,
@@ -176,11 +170,18 @@ def school_dashboard(
     running = start <= day <= end
     pairings = _semester_pairings(school=school, semester=semester, chosen=chosen)
     if running:
-        active = [p for p in pairings if p.start <= day and (p.end is None or p.end >= day)]
-        evaluated = duties_for_pairings(pairings=active, school=school, on=day, semester=semester)
-        statuses = {pk: result.statuses for pk, result in evaluated.items()}
+        pairings_counted = [
+            p for p in pairings if p.start <= day and (p.end is None or p.end >= day)
+        ]
     else:
-        statuses = duty_record_for(pairings=pairings, semester=semester)
+        pairings_counted = pairings
+    completion, late = duty_completion_by_pairing(
+        pairings=pairings_counted, semester=semester, on=day, overdue=running
+    )
+    late_by_pairing: dict[int, list[Overdue]] = {}
+    for row in late:
+        late_by_pairing.setdefault(row.pairing_id, []).append(row)
+    counted = {p.pk for p in pairings_counted}
 
     by_category = {
         c.value: Completion(str(CATEGORY_SHORT_LABELS[c]), key=c.value) for c in Category
@@ -189,11 +190,10 @@ def school_dashboard(
     by_class: dict[int | None, Completion] = {}
     overdue = []
     for pairing in pairings:
-        if pairing.pk not in statuses:
+        if pairing.pk not in counted:
             continue
-        rows = statuses[pairing.pk]
-        met, due = duties.completeness(rows)
-        late = [s for s in rows if s.status is duties.Status.OVERDUE] if running else []
+        met, due = completion.get(pairing.pk, (0, 0))
+        pairing_late = late_by_pairing.get(pairing.pk, [])
         teacher_name = pairing.teacher.profile.name if hasattr(pairing.teacher, "profile") else ""
         school_class = pairing.student.school_class
         groups = (
@@ -210,10 +210,10 @@ def school_dashboard(
             group.met += met
             group.due += due
             group.pairings += 1
-            group.overdue += len(late)
+            group.overdue += len(pairing_late)
         overdue += [
-            {"pairing": pairing, "rule": s.rule, "since": s.overdue_since, "teacher": teacher_name}
-            for s in late
+            {"pairing": pairing, "rule": s.rule, "since": s.since, "teacher": teacher_name}
+            for s in pairing_late
         ]
     overdue.sort(key=lambda row: (row["since"] or day, row["teacher"]))
 

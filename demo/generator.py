@@ -34,6 +34,8 @@ from demo.school import COUNTY_NAME, DemoSchool
 from demo.school_calendar import create_calendar
 from students.models import County, Profile, Role, School
 from students.selectors import today
+from visits.duty_store import duty_status_rebuild
+from visits.tasks import rebuild_duty_status_later
 
 User = get_user_model()
 
@@ -104,8 +106,13 @@ def demo_seed(
 def after_logs_written(codes: list[str]) -> None:
     """What is derived from the demo's records once all of them are written (in bulk, so no
     service kept it current on the way): called once, at the end of the seeding transaction,
-    with the codes of the schools made. The stored duty status (per pairing and duty period)
-    is to be built here, for these schools, by the function the duty-status code provides."""
+    with the codes of the schools made. The stored duty status of the semester the pages show
+    first is counted now; the semester before is left to the task worker (`make run` starts
+    one), and a page that reads it first counts what it needs itself."""
+    schools = list(School.objects.filter(code__in=codes))
+    duty_status_rebuild(schools=schools, force=True, latest_only=True)
+    for school in schools:
+        rebuild_duty_status_later(school_id=school.pk)
 
 
 def _check_arguments(*, schools: int, students_per_school: int, password: str) -> None:

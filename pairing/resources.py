@@ -35,6 +35,7 @@ from aidcase.spreadsheets import (
     text,
 )
 from pairing.models import Pairing
+from pairing.services import pairings_imported
 from students.models import (
     Category,
     Identification,
@@ -536,6 +537,11 @@ class PairingResource(SheetResource):
 
     # Writes: once, after every row has passed (the base writes the ends before the new
     # pairings, for one_open_pairing)
+
+    def bulk_create(self, *args: Any, **kwargs: Any) -> None:
+        super().bulk_create(*args, **kwargs)
+        if self.writes and (self.created or self.updated):
+            pairings_imported.send(sender=Pairing, school=self.the_school)
 
     def summary(self) -> dict[str, int]:
         return {

@@ -5,13 +5,18 @@ from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from django.utils.translation import gettext as _
 
 from aidcase.permissions import is_office, school_id_of
 from pairing.models import Pairing
 from students.models import School, Student
 from students.signals import student_left
+
+# Sent after an import wrote a school's pairings in bulk (no model signals fire there), with
+# `school`: what is kept from the pairings in the floors above (visits' stored duty status)
+# is brought up to date. Reads check pairings themselves; this only saves them the work.
+pairings_imported = Signal()
 
 
 @transaction.atomic

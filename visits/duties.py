@@ -33,7 +33,7 @@ that a semester is a few dozen weeks, never centuries of them.
 import datetime as dt
 from bisect import bisect_left, bisect_right
 from calendar import monthrange
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -289,26 +289,39 @@ def _exam_windows(*, calendar: Calendar, span: Span) -> list[Window]:
     return windows
 
 
+def counted_periods(
+    rule: Rule, *, calendar: Calendar, span: Span, logs: Sequence[Log]
+) -> tuple[tuple[Window, int], ...]:
+    """The periods the pairing owes under the rule, each with the activities done in it:
+    what a rule's status on any day is derived from (`status_of`), and what
+    `visits.duty_store` keeps, so that a status is read without reading logs."""
+    periods = owed_periods(rule.period, calendar=calendar, span=span)
+    days = sorted({log.day for log in logs if log.kind == rule.kind and log.day in span})
+    return tuple((w, bisect_right(days, w.end) - bisect_left(days, w.start)) for w in periods)
+
+
 def evaluate(
     rule: Rule, *, calendar: Calendar, span: Span, logs: Sequence[Log], today: dt.date
 ) -> RuleStatus:
     """The rule's status for a pairing on a day (see the module's docstring)."""
-    periods = owed_periods(rule.period, calendar=calendar, span=span)
-    days = sorted({log.day for log in logs if log.kind == rule.kind and log.day in span})
+    return status_of(
+        rule, counted_periods(rule, calendar=calendar, span=span, logs=logs), today=today
+    )
 
-    def done_in(window: Window) -> int:
-        return bisect_right(days, window.end) - bisect_left(days, window.start)
 
-    current = next((w for w in periods if today in w), None)
-    past = [w for w in periods if w.end < today]
-    upcoming = next((w for w in periods if w.start > today), None)
+def status_of(rule: Rule, periods: Sequence[tuple[Window, int]], *, today: dt.date) -> RuleStatus:
+    """The rule's status on a day from the periods owed, in order, each with the activities
+    done in it (`counted_periods`)."""
+    current = next((p for p in periods if today in p[0]), None)
+    past = [p for p in periods if p[0].end < today]
+    upcoming = next((w for w, _n in periods if w.start > today), None)
     last = past[-1] if past else None
-    missed = sum(1 for w in past if done_in(w) < rule.count)
-    met = sum(1 for w in periods if w.start <= today and done_in(w) >= rule.count)
+    missed = sum(1 for _w, n in past if n < rule.count)
+    met = sum(1 for w, n in periods if w.start <= today and n >= rule.count)
 
     def result(
         status: Status,
-        window: Window | None,
+        period: tuple[Window, int] | None,
         *,
         deadline: dt.date | None = None,
         overdue_since: dt.date | None = None,
@@ -317,8 +330,8 @@ def evaluate(
             rule=rule,
             status=status,
             required=rule.count,
-            done=done_in(window) if window else 0,
-            window=window,
+            done=period[1] if period else 0,
+            window=period[0] if period else None,
             deadline=deadline,
             overdue_since=overdue_since,
             next_due=upcoming.start if upcoming else None,
@@ -327,14 +340,14 @@ def evaluate(
             met=met,
         )
 
-    if current is not None and done_in(current) >= rule.count:
-        return result(Status.DONE, current, deadline=current.end)
-    if last is not None and done_in(last) < rule.count:
-        window = current or last
-        overdue_since = _shift(last.end, 1)
-        return result(Status.OVERDUE, window, deadline=window.end, overdue_since=overdue_since)
+    if current is not None and current[1] >= rule.count:
+        return result(Status.DONE, current, deadline=current[0].end)
+    if last is not None and last[1] < rule.count:
+        period = current or last
+        overdue_since = _shift(last[0].end, 1)
+        return result(Status.OVERDUE, period, deadline=period[0].end, overdue_since=overdue_since)
     if current is not None:
-        return result(Status.DUE, current, deadline=current.end)
+        return result(Status.DUE, current, deadline=current[0].end)
     return result(Status.IDLE, last)
 
 
@@ -362,13 +375,32 @@ def evaluate_pairing(
     logs: Sequence[Log],
     today: dt.date,
 ) -> PairingDuties:
-    statuses = [
+    return _most_urgent_first(
         evaluate(rule, calendar=calendar, span=span, logs=logs, today=today)
         for rule in rules
         if rule.category == category
-    ]
-    statuses.sort(key=lambda s: (STATUS_ORDER[s.status], s.deadline or dt.date.max))
-    return PairingDuties(statuses)
+    )
+
+
+def pairing_duties_of(
+    rules: Iterable[Rule],
+    *,
+    category: str,
+    periods: Mapping[str, Sequence[tuple[Window, int]]],
+    today: dt.date,
+) -> PairingDuties:
+    """`evaluate_pairing` from each rule's counted periods (`counted_periods`) by the rule's
+    key, as `visits.duty_store` keeps them: a rule whose key is missing owes nothing."""
+    return _most_urgent_first(
+        status_of(rule, periods.get(rule.key, ()), today=today)
+        for rule in rules
+        if rule.category == category
+    )
+
+
+def _most_urgent_first(statuses: Iterable[RuleStatus]) -> PairingDuties:
+    ordered = sorted(statuses, key=lambda s: (STATUS_ORDER[s.status], s.deadline or dt.date.max))
+    return PairingDuties(ordered)
 
 
 def completeness(statuses: Iterable[RuleStatus]) -> tuple[int, int]:

@@ -414,3 +414,65 @@ class Reminder(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class DutyStamp(models.Model):
+    """A pairing's duty periods in one semester as `visits.duty_store` keeps them, with what
+    they were counted from: a digest of the semester's calendar and the school's rules
+    (`context`; emptied when a log of the pairing changes) and the pairing's category and
+    dates. A stamp whose inputs no longer match is stale and is counted again before it is
+    read."""
+
+    pairing = models.ForeignKey(Pairing, on_delete=models.CASCADE, related_name="+")
+    semester = models.ForeignKey(Semester, on_delete=models.CASCADE, related_name="+")
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    context = models.CharField(max_length=64)
+    category = models.CharField(max_length=16)
+    start = models.DateField()
+    end = models.DateField(null=True, blank=True)
+    # The semester's teaching dates as the duties count them, the end as the day after it:
+    # every period has come due by then.
+    term_start = models.DateField()
+    after = models.DateField()
+    computed_at = models.DateTimeField()
+    # By `as_of`: the periods met and those ended unmet (no later than `after`), and the logs
+    # dated in the semester, so that the county page and the dashboard add up stamps, not
+    # periods or logs; moved to another day in SQL.
+    as_of = models.DateField()
+    met = models.PositiveIntegerField()
+    missed = models.PositiveIntegerField()
+    logs = models.PositiveIntegerField()
+
+    class Meta:
+        # By the columns, not the related rows: no join to order by.
+        ordering: ClassVar = ["pairing_id", "semester_id"]
+        verbose_name = _("帮扶措施完成情况")
+        verbose_name_plural = _("帮扶措施完成情况")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["pairing", "semester"], name="one_stamp_per_semester"),
+        ]
+        indexes: ClassVar = [models.Index(fields=["semester", "context"])]
+
+    def __str__(self) -> str:
+        return f"{self.pairing_id} {self.semester_id}"
+
+
+class DutyPeriod(models.Model):
+    """One period a pairing owes under a rule (`duties.counted_periods`), with the days an
+    activity of the rule's kind was logged in it."""
+
+    stamp = models.ForeignKey(DutyStamp, on_delete=models.CASCADE, related_name="periods")
+    rule_key = models.CharField(max_length=40)
+    start = models.DateField()
+    end = models.DateField()
+    required = models.PositiveSmallIntegerField()
+    done = models.PositiveIntegerField()
+
+    class Meta:
+        ordering: ClassVar = ["stamp_id", "rule_key", "start"]
+        verbose_name = _("帮扶措施周期")
+        verbose_name_plural = _("帮扶措施周期")
+        indexes: ClassVar = [models.Index(fields=["stamp", "rule_key", "end"])]
+
+    def __str__(self) -> str:
+        return f"{self.rule_key} {self.start}–{self.end}"

@@ -22,6 +22,7 @@ from students.models import School, Semester
 from students.selectors import schools_visible_to
 from visits.duties import monday_of
 from visits.models import DutyRule, Exam, HolidayWeek
+from visits.tasks import rebuild_duty_status_later
 
 # A rule's errors name the row (1 = the first rule given), so that a caller showing the rules
 # as a list can put each error beside its row: the row number travels in `params["row"]`.
@@ -81,7 +82,9 @@ def duty_rules_save(
     if errors:
         raise ValidationError(dict(errors))
     DutyRule.objects.filter(school=school).delete()
-    return tracked_bulk_create(DutyRule, built, by=by, reason=RULES_REASON)
+    saved = tracked_bulk_create(DutyRule, built, by=by, reason=RULES_REASON)
+    rebuild_duty_status_later(school_id=school.pk)
+    return saved
 
 
 @transaction.atomic
@@ -89,6 +92,7 @@ def duty_rules_reset(*, school: School, by: Any) -> int:
     """Deletes the school's own rules, so that it uses the shipped defaults again. Returns
     how many rows were deleted (0 when the school already used the defaults)."""
     deleted, _counts = DutyRule.objects.filter(school=school).delete()
+    rebuild_duty_status_later(school_id=school.pk)
     return deleted
 
 
@@ -110,12 +114,14 @@ def holiday_week_add(*, school: School, day: dt.date, note: str, by: Any) -> Hol
     holiday = HolidayWeek(school=school, monday=monday, note=note.strip())
     holiday.full_clean()
     holiday.save()
+    rebuild_duty_status_later(school_id=school.pk)
     return holiday
 
 
 @transaction.atomic
 def holiday_week_remove(*, holiday: HolidayWeek, by: Any) -> None:
     holiday.delete()
+    rebuild_duty_status_later(school_id=holiday.school_id)
 
 
 @transaction.atomic
@@ -133,12 +139,14 @@ def exam_add(*, semester: Semester, name: str, date: dt.date, by: Any) -> Exam:
     exam = Exam(school_id=semester.school_id, semester=semester, name=name.strip(), date=date)
     exam.full_clean()
     exam.save()
+    rebuild_duty_status_later(school_id=semester.school_id)
     return exam
 
 
 @transaction.atomic
 def exam_remove(*, exam: Exam, by: Any) -> None:
     exam.delete()
+    rebuild_duty_status_later(school_id=exam.school_id)
 
 
 def holiday_weeks_of(*, school: School, semester: Semester) -> QuerySet[HolidayWeek]:

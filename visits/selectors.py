@@ -5,25 +5,21 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from aidcase.permissions import is_office
 from pairing.models import Pairing
 from pairing.selectors import pairings_visible_to
-from students.models import School, Semester, Student, semester_default_dates
+from students.models import School, Semester, Student
 from students.selectors import (
     current_semester,
-    pairing_active_between,
-    pairing_active_on,
     students_visible_to,
     today,
 )
-from visits import duties
-from visits.models import ActivityLog, DutyRule, Exam, HolidayWeek, Incident, Reminder
-
-# A week that starts up to six days before the semester reaches into it.
-WEEK_BACK = dt.timedelta(days=6)
+from visits import duties, duty_store
+from visits.calendars import calendars_for, rules_by_school
+from visits.models import ActivityLog, Incident, Reminder
 
 
 def rules_for(*, school: School) -> list[duties.Rule]:
@@ -31,95 +27,10 @@ def rules_for(*, school: School) -> list[duties.Rule]:
     return rules_by_school([school.pk])[school.pk]
 
 
-def rules_by_school(school_ids: Iterable[int]) -> dict[int, list[duties.Rule]]:
-    """Each school's rule set (its own when edited, else the defaults). One query."""
-    school_ids = list(school_ids)
-    own: dict[int, list[duties.Rule]] = defaultdict(list)
-    for r in DutyRule.objects.filter(school__in=school_ids):
-        own[r.school_id].append(
-            duties.Rule(
-                category=r.category,
-                kind=r.kind,
-                period=duties.Period(r.period),
-                count=r.count,
-                title=r.title,
-                key=str(r.pk),
-            )
-        )
-    return {pk: own.get(pk) or list(duties.DEFAULT_RULES) for pk in school_ids}
-
-
-def _school_year(semester: Semester) -> str | None:
-    try:
-        semester_default_dates(semester.code)
-    except ValueError:
-        return None
-    return semester.code[:9]
-
-
-def _year_bounds(
-    semester: Semester, terms: dict[tuple[int, str], Semester]
-) -> tuple[dt.date, dt.date]:
-    """The school year of a semester: from its term 1's start to its term 2's end (`terms` by
-    school and code), using the default dates for a term the school has not entered. Each
-    term's dates as `Semester.teaching_dates` holds them inside the school year."""
-    year = _school_year(semester)
-    if year is None:
-        return semester.teaching_dates
-    first = terms.get((semester.school_id, f"{year}-1"))
-    second = terms.get((semester.school_id, f"{year}-2"))
-    start = first.teaching_dates[0] if first else semester_default_dates(f"{year}-1")[0]
-    end = second.teaching_dates[1] if second else semester_default_dates(f"{year}-2")[1]
-    return start, end
-
-
 def calendar_for(*, semester: Semester) -> duties.Calendar:
     """The semester as the duty evaluators see it: teaching dates, holiday weeks, exams and
     the school year. Three queries."""
     return calendars_for([semester])[semester.pk]
-
-
-def calendars_for(semesters: Iterable[Semester]) -> dict[int, duties.Calendar]:
-    """`calendar_for` for several semesters (of one school or many) at once, by semester
-    pk. Three queries, however many semesters."""
-    semesters = list(semesters)
-    if not semesters:
-        return {}
-    same_year = Q(pk__in=[])
-    on_holiday = Q(pk__in=[])
-    for semester in semesters:
-        year = _school_year(semester)
-        if year is not None:
-            same_year |= Q(school_id=semester.school_id, code__startswith=year)
-        start, end = semester.teaching_dates
-        on_holiday |= Q(school_id=semester.school_id, monday__range=(start - WEEK_BACK, end))
-    terms = {(s.school_id, s.code): s for s in Semester.objects.filter(same_year).order_by()}
-    holidays: dict[int, set[dt.date]] = defaultdict(set)
-    for school_id, monday in (
-        HolidayWeek.objects.filter(on_holiday).values_list("school_id", "monday").order_by()
-    ):
-        holidays[school_id].add(monday)
-    exams: dict[int, list[dt.date]] = defaultdict(list)
-    for semester_id, date in (
-        Exam.objects.filter(semester__in=semesters).values_list("semester_id", "date").order_by()
-    ):
-        exams[semester_id].append(date)
-    calendars = {}
-    for semester in semesters:
-        year_start, year_end = _year_bounds(semester, terms)
-        start, end = semester.teaching_dates
-        window = (start - WEEK_BACK, end)
-        calendars[semester.pk] = duties.Calendar(
-            start=start,
-            end=end,
-            holidays=frozenset(
-                m for m in holidays[semester.school_id] if window[0] <= m <= window[1]
-            ),
-            exams=tuple(exams[semester.pk]),
-            year_start=year_start,
-            year_end=year_end,
-        )
-    return calendars
 
 
 def duties_for_pairings(
@@ -129,15 +40,15 @@ def duties_for_pairings(
     on: dt.date | None = None,
     semester: Semester | None = None,
 ) -> dict[int, duties.PairingDuties]:
-    """Each pairing's duties on a day, evaluated against the school's rules and calendar
-    (the semester running that day unless the caller has it already). A fixed number of
-    queries, however many pairings."""
+    """Each pairing's duties on a day under the school's rules and calendar (the semester
+    running that day unless the caller has it already), read from the stored status
+    (`visits.duty_store`). Six queries when nothing is stale, however many pairings."""
     day = on or today()
     pairings = list(pairings)
     semester = semester or current_semester(school=school, on=day)
     if semester is None or not pairings:
         return {}
-    return _evaluate(pairings, semesters=[semester], day=day)
+    return duty_store.statuses_for(pairings, semesters=[semester], day=day)
 
 
 def duty_record_for(
@@ -161,32 +72,39 @@ def duty_record_for(
     }
 
 
+def duty_figures_by_school(
+    semesters: Iterable[Semester], *, on: dt.date | None = None
+) -> dict[int, duty_store.SchoolFigures]:
+    """Per school, for semesters of several schools (one each) that have started by the day:
+    the duty periods met and come due (in a running semester of the pairings active that
+    day, so far; in a finished one of every pairing of the semester, over the whole
+    semester, as the school's dashboard counts) and the logs dated in the semester so far.
+    Added up in SQL from the stored status: seven queries when nothing is stale, however
+    many schools, pairings and logs."""
+    return duty_store.figures_by_school(semesters, day=on or today())
+
+
 def duty_completion_by_school(
     semesters: Iterable[Semester], *, on: dt.date | None = None
 ) -> dict[int, tuple[int, int]]:
-    """Duty periods met and come due per school, for semesters of several schools (one
-    each): in a running semester the pairings active that day, so far; in a finished one
-    every pairing of the semester, over the whole semester (as the school's dashboard
-    counts). Six queries, however many schools and pairings."""
-    day = on or today()
-    semesters = [s for s in semesters if s.teaching_dates[0] <= day]
-    if not semesters:
-        return {}
-    active = Q(pk__in=[])
-    for s in semesters:
-        start, end = s.teaching_dates
-        if day <= end:
-            active |= Q(pairing_active_on(day), school_id=s.school_id)
-        else:
-            active |= Q(pairing_active_between(start, end), school_id=s.school_id)
-    pairings = list(Pairing.objects.filter(active))
-    evaluated = _evaluate(pairings, semesters=semesters, day=day, to_end=True)
-    totals: dict[int, tuple[int, int]] = {s.school_id: (0, 0) for s in semesters}
-    for pairing in pairings:
-        met, due = duties.completeness(evaluated[pairing.pk].statuses)
-        was = totals[pairing.school_id]
-        totals[pairing.school_id] = (was[0] + met, was[1] + due)
-    return totals
+    """Duty periods met and come due per school (`duty_figures_by_school`)."""
+    figures = duty_figures_by_school(semesters, on=on)
+    return {school_id: (f.met, f.due) for school_id, f in figures.items()}
+
+
+def duty_completion_by_pairing(
+    *, pairings: Iterable[Pairing], semester: Semester, on: dt.date | None = None, overdue: bool
+) -> tuple[dict[int, tuple[int, int]], list[duty_store.Overdue]]:
+    """For pairings of one school: duty periods met and come due per pairing by the day (no
+    later than the day after the semester, when all have come due), and, when asked, the
+    rules overdue that day with the day each fell overdue. Added up in SQL from the stored
+    status: eight queries when nothing is stale, however many pairings and logs."""
+    pairings = list(pairings)
+    if not pairings:
+        return {}, []
+    return duty_store.completion_by_pairing(
+        pairings, semester=semester, day=on or today(), overdue=overdue
+    )
 
 
 def _evaluate(

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from aidcase.permissions import is_office, school_id_of
 from pairing.models import Pairing
 from students.models import Student
+from visits.duty_store import duty_status_refresh
 from visits.models import LOG_FIELDS, ActivityLog, Incident
 from visits.photos import photos_add
 
@@ -50,6 +51,7 @@ def _save(
     log.save()
     if photos:
         photos_add(log=log, uploads=photos, by=by)
+    duty_status_refresh(pairings=[log.pairing])
     return log
 
 
@@ -96,6 +98,7 @@ def log_withdraw(*, log: ActivityLog, by: Any, reason: str) -> ActivityLog:
     log.withdrawn_reason = reason
     log.full_clean()
     log.save(update_fields=["withdrawn_at", "withdrawn_reason", "updated_at"])
+    duty_status_refresh(pairings=[log.pairing])
     return log
 
 

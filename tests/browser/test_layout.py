@@ -211,7 +211,7 @@ def test_home_pages_pass_axe_at_both_widths_in_both_languages(page, live_server,
         else factories.make_user(role, school=school, county=school.county, name="欧阳晓明")
     )
     log_in(page, live_server, user.username)
-    found = {}
+    found: dict[tuple[str | int, ...], list[str]] = {}
     for language in LANGUAGES:
         page.context.add_cookies(
             [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}]

@@ -56,6 +56,7 @@ from students.models import Category, County, Identification, Role, Student
 from students.selectors import previous_semester_code
 from tests import factories
 from tests.helpers import id_number
+from visits.duty_store import duty_status_rebuild
 from visits.models import (
     ActivityLog,
     DutyRule,
@@ -354,6 +355,8 @@ def build_school(media: Path) -> None:
         locked_out=False,
     )
     SessionStore().create()
+    # and the stored duty status of its pairings (visits.DutyStamp, DutyPeriod)
+    duty_status_rebuild()
 
 
 def table_models() -> list[type[models.Model]]:

@@ -15,6 +15,7 @@ from aidcase.spreadsheets import parse, read_table
 from imports.services import import_file
 from pairing.models import Pairing
 from pairing.resources import PairingResource, PairingsSheet
+from pairing.services import pairings_imported
 from students.models import Category, Identification, Role, Semester
 from tests import admin_imports, factories
 from tests.pairing.test_pairings_sheet import xlsx
@@ -282,3 +283,27 @@ def test_the_superuser_exports_a_schools_pairings(client, school, teacher, stude
     # then they come with the sheet's headers and cells, as the import reads them
     assert header.split(",") == HEADERS
     assert lines == ["T001,G001,学困,2025-09-01,2025-12-31,数学"]
+
+
+def test_an_import_that_writes_pairings_tells_the_floors_above(school, teacher, students):
+    # given a receiver of the pairings import's signal (visits keeps its duty status by it)
+    heard: list[Any] = []
+
+    def listen(sender: Any, school: Any, **kwargs: Any) -> None:
+        heard.append(school)
+
+    pairings_imported.connect(listen)
+    office = factories.make_user(Role.OFFICE, school=school)
+    try:
+        # when a file of pairings is imported, and again unchanged
+        for _ in range(2):
+            import_file(
+                kind="pairings",
+                file=io.BytesIO(xlsx([("T001", "G001", "学困", START, "", "数学")])),
+                school=school,
+                by=office,
+            )
+    finally:
+        pairings_imported.disconnect(listen)
+    # then the school is named once: the second import wrote nothing
+    assert heard == [school]

@@ -23,6 +23,7 @@ from tests.helpers import (
     today,
     yesterday,
 )
+from visits.duty_store import duty_status_rebuild
 
 pytestmark = pytest.mark.django_db
 
@@ -159,7 +160,7 @@ def test_me_sends_anonymous_to_login(client):
 
 
 # Session, user, profile, school, pairings, then the duties: semester, school year,
-# holiday weeks, exams, rules and logs — each once, however many pairings.
+# holiday weeks, exams, rules and the stored duty status — each once, however many pairings.
 ME_QUERIES = 12  # the unread reminders are one more
 
 
@@ -175,6 +176,8 @@ def test_me_query_count_does_not_grow_with_pairings(
         )
         factories.PairingFactory(school=school, student=pupil, teacher=helper, goals="目标")
     client = login(helper)
+    # and their duty status stored, as the first read or the task worker stores it
+    duty_status_rebuild(schools=[school])
     # when the helper opens their home, then the query count is fixed
     with django_assert_num_queries(ME_QUERIES):
         response = client.get("/me/")

@@ -18,6 +18,7 @@ from tests.visits.records import (
     require_teaching_week,
 )
 from visits.duties import DEFAULT_RULES
+from visits.duty_store import duty_status_rebuild
 from visits.models import ActivityLog, Incident, IncidentType, Kind, VisitPhoto
 
 pytestmark = pytest.mark.django_db
@@ -222,6 +223,8 @@ def test_student_page_query_count_does_not_grow_with_helpers_and_logs(
             student=student, date=today(), type=IncidentType.TRUANCY, recorded_by=helping.teacher
         )
     client = login(office)
+    # and their duty status stored, as the first read or the task worker stores it
+    duty_status_rebuild(schools=[school])
     # when the office opens the student's page, then the number of queries is fixed
     with django_assert_num_queries(STUDENT_PAGE_QUERIES):
         response = client.get(f"/students/{student.pk}/")

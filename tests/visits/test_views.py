@@ -42,6 +42,7 @@ from tests.visits.records import (
     require_teaching_week,
 )
 from visits.duties import DEFAULT_RULES
+from visits.duty_store import duty_status_rebuild
 from visits.models import ActivityLog, Kind, Reminder, VisitPhoto
 from visits.photos import MAX_BYTES
 
@@ -237,6 +238,8 @@ def test_me_query_count_does_not_grow_with_pairings(
             run=uuid.uuid4(),
         )
     client = login(alice)
+    # and their duty status stored, as the first read or the task worker stores it
+    duty_status_rebuild(schools=[school])
     # when alice opens her home, then the number of queries is fixed
     with django_assert_num_queries(ME_QUERIES):
         response = client.get("/me/")

@@ -1,7 +1,10 @@
 """Reading what a page shows, for the view tests: the HTML a user sees, not the context."""
 
 import datetime as dt
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +95,34 @@ def template_files() -> dict[str, Path]:
 
 # What an import says of a required column it did not find.
 MISSING_COLUMN = "缺少必填列（前 10 行中没有包含全部必填列的表头行）：请加上这一列，或按模板改列名"
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def manage_py(
+    *args: str, env: dict[str, str], cleared: tuple[str, ...] = ("DJANGO_", "AIDCASE_")
+) -> subprocess.CompletedProcess[str]:
+    """`manage.py ARGS` in a process of its own, as a deployment starts it: this process's
+    environment without the variables of the prefixes `cleared`, plus `env`."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(cleared)}
+    environment.update(env)
+    return subprocess.run(  # noqa: S603 — our own manage.py with fixed arguments
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def stop(process: subprocess.Popen[Any]) -> None:
+    """Ends a server or worker a test started: asked first, then made to."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -71,6 +71,11 @@ class LogForm(forms.ModelForm):
         self.fields["date"].widget.attrs["max"] = timezone.localdate().isoformat()
         for name in ("study_state", "life_state", "mood"):
             cast(forms.ChoiceField, self.fields[name]).choices = [("", "—"), *State.choices]
+        # Required for their kind only (ActivityLog.clean), in the part of the form that only
+        # that kind shows: marked required there, as a field required always is.
+        for name in ("aid_items", "visit_place", "exam_name"):
+            self.fields[name].required_where_shown = True  # type: ignore[attr-defined]
+            self.fields[name].widget.attrs["aria-required"] = "true"
 
 
 class WithdrawForm(forms.Form):

@@ -7,14 +7,10 @@ TEST MIRROR does), added to the connections for the test: the data is committed
 committed. Which connection ran which query tells where the router sent it."""
 
 import json
-import os
 import re
 import secrets
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -29,8 +25,8 @@ from pairing.models import Pairing
 from students.models import Role, School
 from tests import factories
 from tests.conftest import login
+from tests.helpers import manage_py
 
-ROOT = Path(__file__).resolve().parents[2]
 MIDDLEWARE = "aidcase.db_router.ReplicaReadsMiddleware"
 # A query that only reads: a SELECT, or on PostgreSQL a server-side cursor over one (.iterator()),
 # both allowed on a hot standby.
@@ -181,12 +177,6 @@ def test_the_router_sends_nothing_anywhere_without_a_replica(monkeypatch):
 
 
 def routing_settings(**env: str) -> dict:
-    environment = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "AIDCASE_", "DATABASE_"))
-    }
-    environment.update(DJANGO_SECRET_KEY=secrets.token_urlsafe(48), **env)
     code = (
         "import json; from django.conf import settings; "
         "print(json.dumps({'aliases': sorted(settings.DATABASES), "
@@ -194,14 +184,13 @@ def routing_settings(**env: str) -> dict:
         "'mirror': settings.DATABASES.get('replica', {}).get('TEST', {}).get('MIRROR'), "
         "'routers': settings.DATABASE_ROUTERS, 'middleware': settings.MIDDLEWARE}))"
     )
-    result = subprocess.run(  # noqa: S603 — our own manage.py with fixed arguments
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
+    result = manage_py(
+        "shell",
+        "--no-imports",
+        "-c",
+        code,
+        env={"DJANGO_SECRET_KEY": secrets.token_urlsafe(48), **env},
+        cleared=("DJANGO_", "AIDCASE_", "DATABASE_"),
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)

@@ -8,11 +8,9 @@ read by processes of their own, as a server would read them."""
 
 import io
 import json
-import os
 import secrets
 import stat
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -35,9 +33,8 @@ from tests.assessment.test_sheet_views import sheets as sheets
 from tests.assessment.test_sheet_views import tina as tina
 from tests.assessment.test_sheet_views import tom as tom
 from tests.conftest import login
+from tests.helpers import manage_py
 from visits.models import ActivityLog, Kind, VisitPhoto
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -187,26 +184,19 @@ def test_stored_files_and_their_folders_are_the_applications_alone(media):
 
 def settings_of(**env: str) -> subprocess.CompletedProcess[str]:
     """The storage and cache settings of a process started with `env`."""
-    environment = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "AIDCASE_", "REDIS_", "DATABASE_"))
-    }
-    environment.update(DJANGO_SECRET_KEY=secrets.token_urlsafe(48), **env)
     code = (
         "import json; from django.conf import settings; "
         "print(json.dumps({'storage': settings.STORAGES['default'], "
         "'cache': settings.CACHES['default']['BACKEND'], "
         "'location': settings.CACHES['default'].get('LOCATION', '')}))"
     )
-    return subprocess.run(  # noqa: S603 — our own manage.py with fixed arguments
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
+    return manage_py(
+        "shell",
+        "--no-imports",
+        "-c",
+        code,
+        env={"DJANGO_SECRET_KEY": secrets.token_urlsafe(48), **env},
+        cleared=("DJANGO_", "AIDCASE_", "REDIS_", "DATABASE_"),
     )
 
 
@@ -255,20 +245,16 @@ def test_two_processes_share_one_cache_through_redis():
     key, value = f"scale-test-{secrets.token_hex(8)}", secrets.token_hex(8)
 
     def run(code: str) -> str:
-        environment = {
-            k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REDIS_"))
-        }
-        environment.update(
-            DJANGO_SECRET_KEY=secrets.token_urlsafe(48), REDIS_URL="redis://127.0.0.1:6379/0"
-        )
-        result = subprocess.run(  # noqa: S603 — our own manage.py with fixed arguments
-            [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
-            cwd=ROOT,
-            env=environment,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
+        result = manage_py(
+            "shell",
+            "--no-imports",
+            "-c",
+            code,
+            env={
+                "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
+                "REDIS_URL": "redis://127.0.0.1:6379/0",
+            },
+            cleared=("DJANGO_", "REDIS_"),
         )
         assert result.returncode == 0, result.stderr
         return result.stdout.strip()

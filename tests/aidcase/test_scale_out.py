@@ -50,6 +50,7 @@ from tests.assessment.test_sheet_views import paula as paula
 from tests.assessment.test_sheet_views import sheets as sheets
 from tests.assessment.test_sheet_views import tina as tina
 from tests.assessment.test_sheet_views import tom as tom
+from tests.helpers import stop
 from visits.models import VisitPhoto
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,15 +106,6 @@ def environment(storage: Path) -> dict[str, str]:
         DJANGO_CONN_MAX_AGE="0",
     )
     return env
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.fixture

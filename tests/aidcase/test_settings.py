@@ -3,7 +3,6 @@ import json
 import os
 import secrets
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,21 +16,13 @@ from aidcase.middleware import TextGZipMiddleware
 from students.fields import generate_key
 from tests import factories
 from tests.conftest import login
+from tests.helpers import manage_py
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AIDCASE_"))}
-    environment.update(env)
-    return subprocess.run(  # noqa: S603 — fixed arguments, our own manage.py
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return manage_py(*args, env=env)
 
 
 PRODUCTION_HOST = "aid.example.edu.cn"

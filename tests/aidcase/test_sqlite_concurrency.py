@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 
 from students.fields import generate_key
+from tests.helpers import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 TEACHERS = 20
@@ -163,12 +164,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
             url, database, made["school"], made["semester"], made["pairings"], env, Path(log.name)
         )
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()
 
 

@@ -31,6 +31,18 @@ HOMES = {
 SHOTS = os.environ.get("AIDCASE_SCREENSHOTS")
 
 
+def user_of(role: str):
+    """A user of the role, at a school with a semester, an identified student and a pairing
+    (the county's roles: in its county)."""
+    school = factories.SchoolFactory(name="青山县第一中学")
+    semester = factories.SemesterFactory(school=school)
+    factories.IdentificationFactory(student__school=school, semester=semester)
+    pairing = factories.PairingFactory(school=school)
+    if role == Role.TEACHER:
+        return pairing.teacher
+    return factories.make_user(role, school=school, county=school.county, name="欧阳晓明")
+
+
 def header_problems(page: Page, width: int) -> list[str]:
     """What is wrong with the page's header at this width, as the browser lays it out."""
     return page.evaluate(
@@ -71,15 +83,7 @@ def open_account_menu(page: Page, width: int) -> None:
 
 @pytest.mark.parametrize("role", list(HOMES), ids=str)
 def test_the_header_fits_every_width_in_both_languages(page, live_server, role):
-    school = factories.SchoolFactory(name="青山县第一中学")
-    factories.SemesterFactory(school=school)
-    pairing = factories.PairingFactory(school=school)
-    user = (
-        pairing.teacher
-        if role == Role.TEACHER
-        else factories.make_user(role, school=school, county=school.county, name="欧阳晓明")
-    )
-    log_in(page, live_server, user.username)
+    log_in(page, live_server, user_of(role).username)
     for language in LANGUAGES:
         page.context.add_cookies(
             [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}]
@@ -201,16 +205,7 @@ def test_a_wide_table_on_a_phone_shows_it_scrolls_and_takes_the_keyboard(page, l
 
 @pytest.mark.parametrize("role", list(HOMES), ids=str)
 def test_home_pages_pass_axe_at_both_widths_in_both_languages(page, live_server, role):
-    school = factories.SchoolFactory(name="青山县第一中学")
-    semester = factories.SemesterFactory(school=school)
-    factories.IdentificationFactory(student__school=school, semester=semester)
-    pairing = factories.PairingFactory(school=school)
-    user = (
-        pairing.teacher
-        if role == Role.TEACHER
-        else factories.make_user(role, school=school, county=school.county, name="欧阳晓明")
-    )
-    log_in(page, live_server, user.username)
+    log_in(page, live_server, user_of(role).username)
     found: dict[tuple[str | int, ...], list[str]] = {}
     for language in LANGUAGES:
         page.context.add_cookies(

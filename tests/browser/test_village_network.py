@@ -121,3 +121,16 @@ def test_a_refused_home_visit_keeps_its_photos(page, live_server, media, photo):
     log = ActivityLog.objects.get(pairing=pairing, kind=Kind.HOME_VISIT)
     assert VisitPhoto.objects.filter(log=log).count() == 1
     assert re.search("李家寨", log.visit_place)
+
+
+def test_what_a_home_visit_requires_is_marked_when_it_shows(page, live_server):
+    school = factories.SchoolFactory()
+    factories.SemesterFactory(school=school)
+    pairing = factories.PairingFactory(school=school)
+    log_in(page, live_server, pairing.teacher.username)
+    home_visit_form(page, live_server, pairing)
+    place = page.locator("label[for=id_visit_place]")
+    expect(place).to_have_class("required")
+    expect(page.get_by_label("家访地点", exact=True)).to_have_attribute("aria-required", "true")
+    # the mark is drawn by the stylesheet: it shows
+    assert place.evaluate("l => getComputedStyle(l, '::after').content") not in ("none", "")

@@ -369,8 +369,12 @@ def test_me_shows_unread_reminders_and_the_weekly_count(alice, alices_digest):
     page = text(response)
     assert alices_digest.subject in page
     assert f'action="/reminders/{alices_digest.pk}/read/"' in page
-    counts = {k: response.context[k] for k in ("due_this_week", "overdue")}
-    assert "本周待完成 {due_this_week} 项 · 逾期 {overdue} 项".format(**counts) in page
+    counts = {k: response.context[k] for k in ("due", "due_this_week", "overdue")}
+    line = "待完成 {due} 项（本周到期 {due_this_week} 项）· 逾期 {overdue} 项".format(**counts)
+    assert line in page
+    # the badges above it say the same
+    if counts["due"]:
+        assert "待完成 {due} 项".format(**counts) in page.split("notice-summary")[0]
 
 
 def test_me_lists_at_most_three_reminders_latest_first(school, alice, alices_pairing):
@@ -383,7 +387,7 @@ def test_me_lists_at_most_three_reminders_latest_first(school, alice, alices_pai
 
 def test_me_count_line_is_there_without_reminders(alice):
     page = text(login(alice).get("/me/"))
-    assert "本周待完成 0 项 · 逾期 0 项" in page
+    assert "待完成 0 项（本周到期 0 项）· 逾期 0 项" in page
 
 
 def test_owner_marks_a_reminder_read(alice, alices_digest):

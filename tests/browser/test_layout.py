@@ -93,10 +93,10 @@ def test_the_header_fits_every_width_in_both_languages(page, live_server, role):
             page.goto(f"{live_server.url}{HOMES[role]}")
             expect(page.locator("html")).to_have_attribute("lang", language)
             assert header_problems(page, width) == [], (language, width)
-            open_account_menu(page, width)
             if SHOTS:
                 Path(SHOTS).mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=f"{SHOTS}/{role}-{language}-{width}.png")
+                page.screenshot(path=f"{SHOTS}/{role}-{language}-{width}.png", full_page=True)
+            open_account_menu(page, width)
 
 
 def test_the_language_is_switched_after_login_from_the_account_menu(page, live_server):

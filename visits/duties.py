@@ -209,7 +209,7 @@ def monday_of(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())  # 1 Jan of year 1 is a Monday: never overflows
 
 
-def _shift(day: dt.date, days: int) -> dt.date:
+def shift(day: dt.date, days: int) -> dt.date:
     """The day moved by a number of days, stopping at the first or last day a date can hold:
     a calendar or a pairing may hold any date the database does."""
     try:
@@ -234,7 +234,7 @@ def _week_windows(first: dt.date, last: dt.date) -> list[Window]:
     windows = []
     week = monday_of(first)
     while week <= last:
-        sunday = _shift(week, 6)
+        sunday = shift(week, 6)
         windows.append(Window(week, sunday))
         if sunday >= last:
             break
@@ -280,11 +280,11 @@ def _exam_windows(*, calendar: Calendar, span: Span) -> list[Window]:
     for exam in sorted(calendar.exams):
         if not calendar.start <= exam <= calendar.end:
             continue
-        start = max(_shift(exam, -EXAM_WINDOW.days), calendar.start)
+        start = max(shift(exam, -EXAM_WINDOW.days), calendar.start)
         if previous is not None:
-            start = max(start, _shift(previous, 1))
+            start = max(start, shift(previous, 1))
         if exam in span:
-            windows.append(Window(start, min(_shift(exam, EXAM_WINDOW.days), calendar.end)))
+            windows.append(Window(start, min(shift(exam, EXAM_WINDOW.days), calendar.end)))
         previous = exam
     return windows
 
@@ -344,7 +344,7 @@ def status_of(rule: Rule, periods: Sequence[tuple[Window, int]], *, today: dt.da
         return result(Status.DONE, current, deadline=current[0].end)
     if last is not None and last[1] < rule.count:
         period = current or last
-        overdue_since = _shift(last[0].end, 1)
+        overdue_since = shift(last[0].end, 1)
         return result(Status.OVERDUE, period, deadline=period[0].end, overdue_since=overdue_since)
     if current is not None:
         return result(Status.DUE, current, deadline=current[0].end)

@@ -90,7 +90,7 @@ class Scope:
         )
 
     def after(self, semester: Semester) -> dt.date:
-        return _day_after(self.calendars[semester.pk].end)
+        return duties.shift(self.calendars[semester.pk].end, 1)
 
     def fresh(self) -> Q:
         """Stamps counted from these semesters' current calendars and rules."""
@@ -117,10 +117,6 @@ def context_of(semester: Semester, calendar: duties.Calendar, rules: Sequence[du
     return hashlib.sha256(repr(key).encode()).hexdigest()
 
 
-def _day_after(day: dt.date) -> dt.date:
-    return day if day == dt.date.max else day + dt.timedelta(days=1)
-
-
 # ---------------------------------------------------------------------------------------
 # Counting and storing
 
@@ -136,23 +132,34 @@ class Tally:
         return bisect_right(self.log_dates, last) - bisect_left(self.log_dates, first)
 
 
+def logs_by_pairing(
+    pairings: Sequence[Pairing], calendars: Iterable[duties.Calendar], *, using: str | None = None
+) -> dict[int, list[duties.Log]]:
+    """The pairings' logs (not withdrawn) from the earliest day the calendars count (a
+    school year's start for yearly rules), as the evaluators take them. One query."""
+    earliest = min(min(c.start, c.year_start or c.start) for c in calendars)
+    logs: dict[int, list[duties.Log]] = defaultdict(list)
+    rows = (
+        ActivityLog.objects.using(using)
+        .filter(pairing__in=[p.pk for p in pairings], withdrawn_at__isnull=True)
+        .filter(date__gte=earliest)
+        .values_list("pairing_id", "date", "kind")
+        .order_by()
+    )
+    for pairing_id, date, kind in rows:
+        logs[pairing_id].append(duties.Log(date, kind))
+    return logs
+
+
 def _count(pairings: Sequence[Pairing], scope: Scope) -> dict[int, Tally]:
     """Each pairing's tally from its logs. One query."""
     if not pairings:
         return {}
-    calendars = [scope.calendars[s.pk] for s in scope.semesters.values()]
-    earliest = min(min(c.start, c.year_start or c.start) for c in calendars)
-    logs: dict[int, list[duties.Log]] = defaultdict(list)
     # From the primary even where a page reads a replica: what is counted here is stored, and
     # a lagging replica's logs would be stored as current.
-    rows = (
-        ActivityLog.objects.using(router.db_for_write(ActivityLog))
-        .filter(pairing__in=[p.pk for p in pairings], withdrawn_at__isnull=True)
-        .filter(date__gte=earliest)
-        .values_list("pairing_id", "date", "kind")
+    logs = logs_by_pairing(
+        pairings, scope.calendars.values(), using=router.db_for_write(ActivityLog)
     )
-    for pairing_id, date, kind in rows.order_by():
-        logs[pairing_id].append(duties.Log(date, kind))
     tallies: dict[int, Tally] = {}
     for p in pairings:
         semester = scope.semesters[p.school_id]
@@ -584,7 +591,7 @@ def completion_by_pairing(
     )
     rules = {r.key: r for r in scope.rules[semester.school_id]}
     return completion, [
-        Overdue(pairing_id, rules[key], _day_after(end))
+        Overdue(pairing_id, rules[key], duties.shift(end, 1))
         for pairing_id, key, end in late
         if key in rules
     ]

@@ -1,7 +1,6 @@
 """Reads for activity logs, incidents, duty rules and the school calendar."""
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -84,14 +83,6 @@ def duty_figures_by_school(
     return duty_store.figures_by_school(semesters, day=on or today())
 
 
-def duty_completion_by_school(
-    semesters: Iterable[Semester], *, on: dt.date | None = None
-) -> dict[int, tuple[int, int]]:
-    """Duty periods met and come due per school (`duty_figures_by_school`)."""
-    figures = duty_figures_by_school(semesters, on=on)
-    return {school_id: (f.met, f.due) for school_id, f in figures.items()}
-
-
 def duty_completion_by_pairing(
     *, pairings: Iterable[Pairing], semester: Semester, on: dt.date | None = None, overdue: bool
 ) -> tuple[dict[int, tuple[int, int]], list[duty_store.Overdue]]:
@@ -121,13 +112,7 @@ def _evaluate(
     by_school = {s.school_id: s for s in semesters}
     calendars = calendars_for(semesters)
     rules = rules or rules_by_school(by_school)
-    earliest = min(min(c.start, c.year_start or c.start) for c in calendars.values())
-    logs: dict[int, list[duties.Log]] = defaultdict(list)
-    rows = ActivityLog.objects.filter(
-        pairing__in=[p.pk for p in pairings], withdrawn_at__isnull=True, date__gte=earliest
-    ).values_list("pairing_id", "date", "kind")
-    for pairing_id, date, kind in rows:
-        logs[pairing_id].append(duties.Log(date, kind))
+    logs = duty_store.logs_by_pairing(pairings, calendars.values())
     results = {}
     for p in pairings:
         calendar = calendars[by_school[p.school_id].pk]
@@ -137,7 +122,7 @@ def _evaluate(
             calendar=calendar,
             span=duties.Span(p.start, p.end),
             logs=logs[p.pk],
-            today=min(day, calendar.end + dt.timedelta(days=1)) if to_end else day,
+            today=min(day, duties.shift(calendar.end, 1)) if to_end else day,
         )
     return results
 

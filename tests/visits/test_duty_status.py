@@ -40,7 +40,6 @@ from visits.rules import (
 from visits.selectors import (
     calendar_for,
     duty_completion_by_pairing,
-    duty_completion_by_school,
     duty_figures_by_school,
     rules_for,
 )
@@ -248,9 +247,7 @@ def assert_stored_equals_evaluated(world: World) -> None:
             sum(completion(capped[p.pk])[0] for p in counted),
             sum(completion(capped[p.pk])[1] for p in counted),
         )
-        by_school = duty_completion_by_school([semester], on=day)
-        assert by_school == ({world.school.pk: expected} if start <= day else {}), day
-        # and the logs dated in the semester so far, of the pairings active in it by then
+        # with the logs dated in the semester so far, of the pairings active in it by then
         so_far = min(end, day)
         active = [p.pk for p in pairings if p.start <= so_far and (p.end is None or p.end >= start)]
         logs = ActivityLog.objects.filter(

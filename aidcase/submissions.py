@@ -33,6 +33,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from aidcase.models import FormSubmission
+from aidcase.stored_files import stored_files_older_than
 
 FORM_KEY = "_form_key"
 _KEY_SHAPE = re.compile(r"[0-9a-f]{32}")
@@ -129,15 +130,7 @@ def submissions_prune(*, now: dt.datetime, dry_run: bool = False) -> int:
     back for. Returns how many rows and files went (or would go)."""
     cutoff = now - dt.timedelta(seconds=PENDING_SECONDS)
     old = FormSubmission.objects.filter(created_at__lt=cutoff)
-    try:
-        names = default_storage.listdir(PENDING_DIR)[1]
-    except FileNotFoundError:
-        names = []
-    files = [
-        f"{PENDING_DIR}/{name}"
-        for name in names
-        if default_storage.get_modified_time(f"{PENDING_DIR}/{name}") < cutoff
-    ]
+    files = stored_files_older_than(PENDING_DIR, cutoff)
     count = old.count() + len(files)
     if not dry_run:
         old.delete()

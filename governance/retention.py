@@ -14,7 +14,7 @@
 
 import datetime as dt
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.core.files.storage import Storage, storages
+from django.core.files.storage import storages
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy
 
 from aidcase.audit import tracked_bulk_update
 from aidcase.permissions import person_label
+from aidcase.stored_files import stored_files_older_than
 from aidcase.submissions import submissions_prune
 from assessment.models import Questionnaire, Score, Sheet, SheetExport
 from assessment.tasks import EXPORT_DIR, expired_exports, exports_delete
@@ -319,30 +320,17 @@ def _prune(queryset: QuerySet[Any], field: str, *, days: int, now: dt.datetime, 
     return count
 
 
-def _stored_files(storage: Storage, folder: str) -> Iterator[str]:
-    """The names of every file under `folder` of the storage, in a stable order."""
-    try:
-        directories, files = storage.listdir(folder)
-    except FileNotFoundError:
-        return
-    for name in sorted(files):
-        yield f"{folder}/{name}"
-    for directory in sorted(directories):
-        yield from _stored_files(storage, f"{folder}/{directory}")
-
-
 def media_orphans(*, now: dt.datetime) -> list[str]:
     """Files of the storage's photo and export folders that no record points to, older than
     a day (a younger one may belong to an upload or an export still being written)."""
-    storage = storages["default"]
     known = set(VisitPhoto.objects.values_list("image", flat=True))
     known |= {name for name in SheetExport.objects.values_list("file", flat=True) if name}
     cutoff = now - ORPHAN_GRACE
     return [
         name
         for folder in (PHOTO_DIR, EXPORT_DIR)
-        for name in _stored_files(storage, folder)
-        if name not in known and storage.get_modified_time(name) < cutoff
+        for name in stored_files_older_than(folder, cutoff, nested=True)
+        if name not in known
     ]
 
 

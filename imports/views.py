@@ -38,6 +38,7 @@ from aidcase.models import AccessLog
 from aidcase.params import query_match
 from aidcase.permissions import AuthedRequest, request_school, role_required
 from aidcase.spreadsheets import MAX_BYTES, Column, FileRefused, Plan, workbook_bytes
+from aidcase.stored_files import stored_files_older_than
 from aidcase.workbooks import XLSX
 from imports.services import SHEETS, Sheet, import_file, sheet_for
 from students.models import SEMESTER_CODE_RE, Role, School, Semester
@@ -430,22 +431,13 @@ def pending_file_take(token: str, *, suffix: str) -> bytes | None:
 def pending_files_sweep(*, dry_run: bool = False) -> int:
     """Deletes what was never confirmed or downloaded, once its token has expired; how many
     files that was (or would be)."""
-    storage = storages["default"]
-    try:
-        names = storage.listdir(PENDING_DIR)[1]
-    except FileNotFoundError:
-        return 0
     expired = timezone.now() - dt.timedelta(seconds=TOKEN_SECONDS)
-    swept = 0
-    for name in names:
-        try:
-            if storage.get_modified_time(f"{PENDING_DIR}/{name}") < expired:
-                if not dry_run:
-                    storage.delete(f"{PENDING_DIR}/{name}")
-                swept += 1
-        except FileNotFoundError:
-            continue  # another request swept it first
-    return swept
+    names = stored_files_older_than(PENDING_DIR, expired)
+    if not dry_run:
+        storage = storages["default"]
+        for name in names:
+            storage.delete(name)  # one another request swept first is simply not there
+    return len(names)
 
 
 def pending_remember(request: AuthedRequest, key: str, token: str, entry: dict[str, Any]) -> None:

@@ -10,6 +10,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
+from aidcase.labels import bracketed
+
 register = template.Library()
 
 
@@ -25,12 +27,7 @@ def list_separator() -> str:
     return gettext("；")
 
 
-@register.filter
-def bracketed(value: Any) -> str:
-    """A note after a name: "（祖母）" / " (grandmother)"; nothing for nothing."""
-    if value in (None, ""):
-        return ""
-    return gettext("（%(note)s）") % {"note": value}
+register.filter("bracketed", bracketed)
 
 
 @register.filter

@@ -47,8 +47,13 @@ def person_label(user: Any) -> str:
     """A member of staff with their username (工号), where two may share a name: "王芳（T001）"."""
     if user is None:
         return ""
-    name = person_name(user)
-    return named(name, user.username) if name != user.username else name
+    return staff_label(person_name(user), user.username)
+
+
+def staff_label(name: str | None, username: str) -> str:
+    """`person_label` from a name (their profile's, if any) and a username."""
+    name = name or username
+    return named(name, username) if name != username else name
 
 
 def role_of(user: Any) -> str | None:

@@ -5,8 +5,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q
-from django.db.models.functions import TruncWeek
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from assessment.models import Sheet
@@ -137,9 +136,27 @@ class Completion:
         return round(100 * self.met / self.due) if self.due else None
 
 
+@dataclass(frozen=True, slots=True)
+class PairingRow:
+    """What the dashboard shows of a pairing: a school of 2,000 students has 1,300
+    pairings, whose model instances (with their teachers' accounts, profiles, students and
+    classes) cost more than the page."""
+
+    pk: int
+    category: str
+    start: dt.date
+    end: dt.date | None
+    teacher_id: int
+    teacher_name: str
+    student_id: int
+    student_name: str
+    class_id: int | None
+    class_name: str | None
+
+
 def _semester_pairings(
     *, school: School, semester: Semester, chosen: DashboardFilter
-) -> list[Pairing]:
+) -> QuerySet[Pairing]:
     pairings = Pairing.objects.filter(
         pairing_active_between(*semester.teaching_dates), school=school
     )
@@ -149,17 +166,22 @@ def _semester_pairings(
         pairings = pairings.filter(category=chosen.category)
     if chosen.teacher is not None:
         pairings = pairings.filter(teacher=chosen.teacher)
-    # Only what the page shows of each: a school of 2,000 students has 1,300 pairings, whose
-    # whole rows (plans, teachers' accounts, students' records) cost more than the page.
-    return list(
-        pairings.select_related("teacher__profile", "student__school_class")
-        .only(
-            *("school_id", "category", "start", "end", "teacher", "student"),
-            *("teacher__username", "teacher__profile__name", "student__name"),
-            *("student__school_class__name",),
+    return pairings
+
+
+def _rows(pairings: QuerySet[Pairing]) -> list[PairingRow]:
+    fields = ("pk", "category", "start", "end", "teacher_id")
+    return [
+        PairingRow(pk, category, start, end, teacher_id, name or username, *student)
+        for pk, category, start, end, teacher_id, name, username, *student in (
+            pairings.values_list(
+                *fields,
+                *("teacher__profile__name", "teacher__username"),
+                *("student_id", "student__name"),
+                *("student__school_class_id", "student__school_class__name"),
+            ).order_by("teacher__profile__name", "student__name", "category")
         )
-        .order_by("teacher__profile__name", "student__name", "category")
-    )
+    ]
 
 
 def school_dashboard(
@@ -174,20 +196,22 @@ def school_dashboard(
     # into centuries of weeks.
     start, end = semester.teaching_dates
     running = start <= day <= end
-    pairings = _semester_pairings(school=school, semester=semester, chosen=chosen)
+    chosen_pairings = _semester_pairings(school=school, semester=semester, chosen=chosen)
+    pairings = _rows(chosen_pairings)
+    # In a running semester the duties of the pairings active that day; in a finished one
+    # of every pairing of the semester.
+    counted_pairings = chosen_pairings
     if running:
-        pairings_counted = [
-            p for p in pairings if p.start <= day and (p.end is None or p.end >= day)
-        ]
-    else:
-        pairings_counted = pairings
+        counted_pairings = chosen_pairings.filter(pairing_active_between(day, day))
     completion, late = duty_completion_by_pairing(
-        pairings=pairings_counted, semester=semester, on=day, overdue=running
+        pairings=counted_pairings, semester=semester, on=day, overdue=running
     )
     late_by_pairing: dict[int, list[Overdue]] = {}
     for row in late:
         late_by_pairing.setdefault(row.pairing_id, []).append(row)
-    counted = {p.pk for p in pairings_counted}
+    counted = pairings
+    if running:
+        counted = [p for p in pairings if p.start <= day and (p.end is None or p.end >= day)]
 
     by_category = {
         c.value: Completion(str(CATEGORY_SHORT_LABELS[c]), key=c.value) for c in Category
@@ -195,21 +219,14 @@ def school_dashboard(
     by_teacher: dict[int, Completion] = {}
     by_class: dict[int | None, Completion] = {}
     overdue = []
-    for pairing in pairings:
-        if pairing.pk not in counted:
-            continue
+    for pairing in counted:
         met, due = completion.get(pairing.pk, (0, 0))
         pairing_late = late_by_pairing.get(pairing.pk, [])
-        teacher_name = pairing.teacher.profile.name if hasattr(pairing.teacher, "profile") else ""
-        school_class = pairing.student.school_class
         groups = (
             by_category[pairing.category],
-            by_teacher.setdefault(
-                pairing.teacher_id, Completion(teacher_name or pairing.teacher.username)
-            ),
+            by_teacher.setdefault(pairing.teacher_id, Completion(pairing.teacher_name)),
             by_class.setdefault(
-                school_class.pk if school_class else None,
-                Completion(school_class.name if school_class else str(_("未分班"))),
+                pairing.class_id, Completion(pairing.class_name or str(_("未分班")))
             ),
         )
         for group in groups:
@@ -218,19 +235,22 @@ def school_dashboard(
             group.pairings += 1
             group.overdue += len(pairing_late)
         overdue += [
-            {"pairing": pairing, "rule": s.rule, "since": s.since, "teacher": teacher_name}
+            {"pairing": pairing, "rule": s.rule, "since": s.since, "teacher": pairing.teacher_name}
             for s in pairing_late
         ]
     overdue.sort(key=lambda row: (row["since"] or day, row["teacher"]))
 
     logs = ActivityLog.objects.filter(
-        pairing__in=[p.pk for p in pairings],
+        pairing__in=chosen_pairings.order_by().values("pk"),
         withdrawn_at__isnull=True,
         date__range=(start, min(end, day)),
     )
-    per_week = dict(
-        logs.annotate(week=TruncWeek("date")).values_list("week").annotate(n=Count("pk")).order_by()
-    )
+    # Counted per day and added up per week here: a week of the database's own would turn
+    # each log's date into a moment in the server's time zone first.
+    per_week: dict[dt.date, int] = {}
+    for date, n in logs.values_list("date").annotate(n=Count("pk")).order_by():
+        monday = date - dt.timedelta(days=date.weekday())
+        per_week[monday] = per_week.get(monday, 0) + n
     weeks = []
     monday = start - dt.timedelta(days=start.weekday())
     while monday <= min(end, day):

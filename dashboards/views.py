@@ -74,7 +74,7 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
         if chosen.category:
             coverage = [row for row in coverage if row["category"] == chosen.category]
         board = school_dashboard(school=school, semester=semester, chosen=chosen)
-        loads = list(teacher_loads(school=school))
+        loads = teacher_loads(school=school)
         if chosen != DashboardFilter():
             loads = [t for t in loads if t.pk in board["teacher_ids"]]
         context.update(

@@ -1,6 +1,7 @@
 """Reads for pairings, always starting from the students the user may see."""
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -61,18 +62,27 @@ def pairing_matching(query: str) -> Q:
     )
 
 
-def teacher_loads(*, school: School, on: dt.date | None = None) -> QuerySet[Any]:
-    """Pairings per helper, busiest first (one query)."""
+@dataclass(frozen=True, slots=True)
+class TeacherLoad:
+    pk: int
+    name: str
+    username: str
+    load: int
 
+
+def teacher_loads(*, school: School, on: dt.date | None = None) -> list[TeacherLoad]:
+    """Pairings per helper, busiest first (one query; rows, not a user and a profile built
+    for each of a large school's 160 teachers)."""
     day = on or today()
-    return (
+    rows = (
         get_user_model()
         .objects.filter(profile__school=school)
         .annotate(load=Count("pairings", filter=pairing_active_on(day, prefix="pairings__")))
         .filter(load__gt=0)
-        .select_related("profile")
         .order_by("-load", "profile__name")
+        .values_list("pk", "profile__name", "username", "load")
     )
+    return [TeacherLoad(pk, name or username, username, load) for pk, name, username, load in rows]
 
 
 def unpaired_students(

@@ -1,11 +1,16 @@
+from collections.abc import Iterator
 from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
+from django.forms.models import ModelChoiceIterator
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from aidcase.forms import DateField, limit_choices
-from aidcase.permissions import person_label
+from aidcase.permissions import person_label, staff_label
 from students.models import (
     Category,
     Identification,
@@ -20,7 +25,20 @@ from students.selectors import ARCHIVED, classes_of, semesters_of, staff_of
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+class StaffChoices(ModelChoiceIterator):
+    """The options from three columns, not from a user and a profile built for each of a
+    large school's 160 members of staff."""
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for pk, name, username in self.queryset.values_list("pk", "profile__name", "username"):
+            yield (pk, staff_label(name, username))
+
+
 class StaffChoiceField(forms.ModelChoiceField):
+    iterator = StaffChoices
+
     def label_from_instance(self, obj: Any) -> str:
         return person_label(obj)
 
@@ -157,6 +175,36 @@ class SchoolClassForm(forms.Form):
         limit_choices(self, "homeroom_teacher", staff_of(school=school))
 
 
+class FilterSelect(forms.Select):
+    """A select of a filter, never required: Select would read its choices (a query for a
+    model field) only to decide on a `required` attribute such a field never gets. Its
+    options are written here, not through Django's template for each option: a school's
+    160 teachers took longer that way than the rest of the dashboard."""
+
+    def use_required_attribute(self, initial: Any) -> bool:
+        return False
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option["value"], SELECTED if option["selected"] else "", option["label"])
+                for _group, group_options, _index in widget["optgroups"]
+                for option in group_options
+            ),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options
+        )
+
+
+SELECTED = mark_safe(" selected")
+
+
 class StudentFilterForm(forms.Form):
     q = forms.CharField(
         label=_("搜索"),
@@ -164,13 +212,17 @@ class StudentFilterForm(forms.Form):
         widget=forms.SearchInput(attrs={"placeholder": _("姓名或学籍号")}),
     )
     category = forms.ChoiceField(
-        label=_("类别"), required=False, choices=[("", _("全部类别")), *Category.choices]
+        label=_("类别"),
+        required=False,
+        choices=[("", _("全部类别")), *Category.choices],
+        widget=FilterSelect,
     )
     school_class = forms.ModelChoiceField(
         label=_("班级"),
         required=False,
         queryset=SchoolClass.objects.none(),
         empty_label=_("全部班级"),
+        widget=FilterSelect,
     )
     paired = forms.ChoiceField(
         label=_("结对"),
@@ -214,14 +266,6 @@ class StaffEditForm(StaffForm):
         del self.fields["staff_number"]
 
 
-class OptionalSelect(forms.Select):
-    """A select for an optional field: Select would read its choices (a query for a model
-    field) only to decide on a `required` attribute such a field never gets."""
-
-    def use_required_attribute(self, initial: Any) -> bool:
-        return False
-
-
 class DashboardFilterForm(forms.Form):
     """The dashboard's semester and the class, category and teacher it is narrowed to."""
 
@@ -230,25 +274,34 @@ class DashboardFilterForm(forms.Form):
         queryset=Semester.objects.none(),
         required=False,
         empty_label=None,
-        widget=OptionalSelect,
+        widget=FilterSelect,
     )
     school_class = forms.ModelChoiceField(
         label=_("班级"),
         queryset=SchoolClass.objects.none(),
         required=False,
         empty_label=_("全部班级"),
+        widget=FilterSelect,
     )
     category = forms.ChoiceField(
-        label=_("类别"), required=False, choices=[("", _("全部类别")), *Category.choices]
+        label=_("类别"),
+        required=False,
+        choices=[("", _("全部类别")), *Category.choices],
+        widget=FilterSelect,
     )
     teacher = StaffChoiceField(
-        label=_("教师"), queryset=User.objects.none(), required=False, empty_label=_("全部教师")
+        label=_("教师"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("全部教师"),
+        widget=FilterSelect,
     )
 
     def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         limit_choices(self, "semester", semesters_of(school=school))
-        limit_choices(self, "school_class", classes_of(school=school))
+        # Named by their own names: a class's year and homeroom teacher are not shown here.
+        limit_choices(self, "school_class", SchoolClass.objects.filter(school=school))
         limit_choices(self, "teacher", staff_of(school=school).select_related("profile"))
 
 

@@ -551,16 +551,16 @@ class Overdue:
 
 
 def completion_by_pairing(
-    pairings: Iterable[Pairing], *, semester: Semester, day: dt.date, overdue: bool
+    pairings: QuerySet[Pairing], *, semester: Semester, day: dt.date, overdue: bool
 ) -> tuple[dict[int, tuple[int, int]], list[Overdue]]:
     """For pairings of one school: duty periods met and come due per pairing by the day
     (no later than the day after the semester), and, when asked, the rules overdue that day
     with the day each fell overdue. Eight queries when nothing is stale (seven without the
-    overdue rules), however many pairings."""
-    pks = [p.pk for p in pairings]
+    overdue rules), however many pairings: they are a subquery, not a list of ids."""
+    chosen = pairings.order_by().values("pk")
     scope = Scope.of([semester])
-    stale = _stale(Pairing.objects.filter(pk__in=pks), scope)
-    stamps = DutyStamp.objects.filter(scope.fresh(), pairing__in=pks)
+    stale = _stale(Pairing.objects.filter(pk__in=chosen), scope)
+    stamps = DutyStamp.objects.filter(scope.fresh(), pairing__in=chosen)
     rolled = _roll(stamps, day=day)
     using = _reader(stale, rolled)
     completion = {

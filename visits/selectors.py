@@ -84,15 +84,12 @@ def duty_figures_by_school(
 
 
 def duty_completion_by_pairing(
-    *, pairings: Iterable[Pairing], semester: Semester, on: dt.date | None = None, overdue: bool
+    *, pairings: QuerySet[Pairing], semester: Semester, on: dt.date | None = None, overdue: bool
 ) -> tuple[dict[int, tuple[int, int]], list[duty_store.Overdue]]:
     """For pairings of one school: duty periods met and come due per pairing by the day (no
     later than the day after the semester, when all have come due), and, when asked, the
     rules overdue that day with the day each fell overdue. Added up in SQL from the stored
     status: eight queries when nothing is stale, however many pairings and logs."""
-    pairings = list(pairings)
-    if not pairings:
-        return {}, []
     return duty_store.completion_by_pairing(
         pairings, semester=semester, day=on or today(), overdue=overdue
     )

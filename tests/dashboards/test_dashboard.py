@@ -15,8 +15,9 @@ nothing logged.
 import datetime as dt
 
 import pytest
+from django.template import Context, Template
 
-from dashboards.selectors import DashboardFilter, school_dashboard
+from dashboards.selectors import Completion, DashboardFilter, school_dashboard
 from students.models import Category, Role
 from tests import factories
 from tests.conftest import login
@@ -90,10 +91,37 @@ def test_completion_per_category_teacher_and_class(school, term, board_school):
     ]
 
 
+def test_the_completion_tables_write_each_group_s_row(school, term, board_school):
+    board = school_dashboard(school=school, semester=term, chosen=DashboardFilter(), on=DAY)
+    rows = Template(
+        "{% load dashboard_tables %}"
+        "{% completion_rows by_category running=True badges=True %}|"
+        "{% completion_rows by_teacher running=False %}"
+    ).render(Context(board))
+    assert rows == (
+        '<tr><td><span class="badge cat-left_behind">留守</span></td><td class="num">1</td>'
+        '<td class="num">4/7</td><td class="num">57%</td><td class="num">1</td></tr>'
+        '<tr><td><span class="badge cat-poor">贫困</span></td><td class="num">1</td>'
+        '<td class="num">0/1</td><td class="num">0%</td><td class="num">1</td></tr>|'
+        '<tr><td>蒂老师</td><td class="num">1</td><td class="num">0/1</td>'
+        '<td class="num">0%</td></tr>'
+        '<tr><td>汤老师</td><td class="num">1</td><td class="num">4/7</td>'
+        '<td class="num">57%</td></tr>'
+    )
+
+
+def test_a_completion_row_escapes_its_label_and_shows_no_rate_before_anything_is_due():
+    rows = Template("{% load dashboard_tables %}{% completion_rows groups running=True %}")
+    assert rows.render(Context({"groups": [Completion("<b>王</b>", pairings=2)]})) == (
+        '<tr><td>&lt;b&gt;王&lt;/b&gt;</td><td class="num">2</td><td class="num">0/0</td>'
+        '<td class="num">—</td><td class="num">0</td></tr>'
+    )
+
+
 def test_the_overdue_list_says_who_what_and_since_when(school, term, board_school):
     board = school_dashboard(school=school, semester=term, chosen=DashboardFilter(), on=DAY)
     assert [
-        (row["pairing"].student.name, row["teacher"], row["rule"].kind, row["since"])
+        (row["pairing"].student_name, row["teacher"], row["rule"].kind, row["since"])
         for row in board["overdue"]
     ] == [
         ("乙", "蒂老师", "talk", dt.date(2025, 10, 1)),
@@ -114,7 +142,7 @@ def test_a_class_filter_narrows_every_part(school, term, board_school):
     chosen = DashboardFilter(school_class=board_school["first"])
     board = school_dashboard(school=school, semester=term, chosen=chosen, on=DAY)
     assert [c.label for c in board["by_teacher"]] == ["汤老师"]
-    assert [row["pairing"].student.name for row in board["overdue"]] == ["甲"]
+    assert [row["pairing"].student_name for row in board["overdue"]] == ["甲"]
     assert (board["pairings"], board["incident_total"]) == (1, 0)
 
 

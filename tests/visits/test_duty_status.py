@@ -260,7 +260,10 @@ def assert_stored_equals_evaluated(world: World) -> None:
         # The dashboard's figures per pairing, and the overdue list of a running semester
         running = start <= day <= end
         per_pairing, late = duty_completion_by_pairing(
-            pairings=pairings, semester=semester, on=day, overdue=running
+            pairings=Pairing.objects.filter(pk__in=[p.pk for p in pairings]),
+            semester=semester,
+            on=day,
+            overdue=running,
         )
         assert {pk: v for pk, v in per_pairing.items() if v != (0, 0)} == {
             p.pk: completion(capped[p.pk]) for p in pairings if completion(capped[p.pk]) != (0, 0)

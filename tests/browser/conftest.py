@@ -7,12 +7,19 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 # Playwright's sync API keeps an event loop running in the test thread; the tests only touch
 # the database between browser calls, never concurrently with them.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# What a page must show is waited for up to 15 s, not Playwright's 5: on a 2-core CI machine
+# running the live server, Chromium and the database at once, a save with a photo (shrunk in
+# the page, sent, re-encoded on the server) can take longer than 5 s. A page that never shows
+# it still fails.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ approve it, download its PDF, then build the ZIP of every teacher's sheet with t
 worker running and download it when the progress bar is done."""
 
 import io
+import re
 import threading
 import zipfile
 
@@ -11,12 +12,13 @@ from django_tasks_db.management.commands.db_worker import Worker
 from playwright.sync_api import Page, expect
 
 from assessment import services
-from assessment.models import Sheet
+from assessment.models import Sheet, SheetExport
 from students.models import Category, Role
 from tests import factories
 from tests.assessment.test_assess import pair
 from tests.assessment.test_assess import setting as setting
-from tests.browser.test_aid_journeys import assert_fits_the_phone, log_in
+from tests.browser.axe import check_everywhere
+from tests.browser.test_aid_journeys import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,11 +60,17 @@ def test_the_principal_approves_and_downloads_the_sheets(
     services.sheet_submit(sheet=Sheet.objects.get(teacher=tom), by=office, comment="记录齐全")
 
     log_in(page, live_server, "paula")
-    page.goto(f"{live_server.url}/assessment/?semester={semester.pk}")
-    assert_fits_the_phone(page)
+    check_everywhere(page)
+    page.locator("nav.bottom-nav").get_by_role("link", name="考核").click()
+    expect(page.locator("h1")).to_have_text("结对帮扶学期考核")
+    check_everywhere(page)
+    page.get_by_label("学期").select_option(label=semester.label)
+    page.get_by_role("button", name="查看").click()
+    expect(page).to_have_url(re.compile(rf"semester={semester.pk}"))
+    check_everywhere(page)
     page.get_by_role("link", name="汤老师").click()
     expect(page.get_by_role("heading", name="教师结对帮扶学期考核表")).to_be_visible()
-    assert_fits_the_phone(page)
+    check_everywhere(page)
     page.get_by_label("意见").first.fill("同意")
     page.get_by_role("button", name="审批通过并锁定").click()
     expect(page.get_by_text("已审批，考核表已锁定")).to_be_visible()
@@ -73,15 +81,18 @@ def test_the_principal_approves_and_downloads_the_sheets(
     assert pdf.value.suggested_filename.endswith(".pdf")
     with open(pdf.value.path(), "rb") as file:
         assert file.read(5) == b"%PDF-"
+    check_everywhere(page)
 
     page.get_by_role("link", name="返回列表").click()
     page.get_by_role("button", name="全部教师考核表（ZIP）").click()
     expect(page.get_by_role("heading", name="批量导出考核表")).to_be_visible()
     download_link = page.get_by_role("link", name="下载 ZIP")
     expect(download_link).to_be_visible(timeout=60_000)
-    assert_fits_the_phone(page)
+    check_everywhere(page)
     with page.expect_download() as archive:
         download_link.click()
     with open(archive.value.path(), "rb") as file:
         names = zipfile.ZipFile(io.BytesIO(file.read())).namelist()
     assert len(names) == 2 and all(name.endswith(".pdf") for name in names)
+    export = SheetExport.objects.get(school=school, semester=semester)
+    assert (export.state, export.requested_by.username) == ("done", "paula")

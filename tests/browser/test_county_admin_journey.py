@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from students.models import Role, School
 from tests import factories
+from tests.browser.axe import check_everywhere
 from tests.browser.test_aid_journeys import assert_fits_the_phone, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -46,10 +47,11 @@ def test_county_admin_adds_a_school_and_manages_its_accounts_on_a_phone(page: Pa
     bar.get_by_role("link", name="学校与账号").click()
     expect(page.locator("h1")).to_have_text("学校与账号")
     expect(page.locator(".empty")).to_contain_text("本县还没有学校")
-    assert_fits_the_phone(page)
+    check_everywhere(page)
 
     # and add a school with the columns of the schools sheet
     page.get_by_role("link", name="添加学校", exact=True).click()
+    check_everywhere(page)
     page.get_by_label("学校代码").fill("X101")
     page.get_by_label("学校名称").fill("青山镇中学")
     page.get_by_label("乡镇").fill("青山镇")
@@ -66,7 +68,7 @@ def test_county_admin_adds_a_school_and_manages_its_accounts_on_a_phone(page: Pa
     expect(school.locator(".account")).to_have_count(2)
     expect(school.locator(".account", has_text="office-X101")).to_contain_text("一次性密码未修改")
     expect(page.locator(".pending-passwords")).to_contain_text("2 个账号的一次性密码待下载")
-    assert_fits_the_phone(page)
+    check_everywhere(page)
 
     # When they download the passwords, both accounts are in the file and open with them
     rows = downloaded_rows(page, "下载一次性密码")
@@ -138,7 +140,7 @@ def test_county_admin_imports_the_county_schools_sheet_on_a_phone(page: Page, li
     expect(page.locator("#import-changes tbody tr")).to_have_count(7)
     expect(page.locator("#import-changes")).to_contain_text("2152010101")
     assert not School.objects.exists()
-    assert_fits_the_phone(page)
+    check_everywhere(page, posted=True)
 
     # When they confirm, the schools are listed, each with its two accounts
     page.get_by_role("button", name="确认导入").click()

@@ -6,7 +6,8 @@ from playwright.sync_api import Page, expect
 
 from students.models import Category, Role
 from tests import factories
-from tests.browser.test_aid_journeys import assert_fits_the_phone, log_in
+from tests.browser.axe import check_everywhere
+from tests.browser.test_aid_journeys import log_in
 from visits.models import ActivityLog, Kind
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,7 +39,7 @@ def test_the_principal_filters_the_dashboard_by_class(page: Page, live_server, s
     results = page.locator("#results")
     expect(results.locator("svg.chart-narrow")).to_be_visible()
     expect(results.get_by_text("蒂老师").first).to_be_attached()
-    assert_fits_the_phone(page)
+    check_everywhere(page)
 
     page.get_by_label("班级").select_option(label="七(1)班")
     expect(results.get_by_text("以下为筛选后的结果。")).to_be_visible()
@@ -46,4 +47,4 @@ def test_the_principal_filters_the_dashboard_by_class(page: Page, live_server, s
     expect(results.get_by_text("汤老师").first).to_be_attached()
     expect(results.locator("svg.chart-narrow")).to_be_visible()
     assert "school_class=" in page.url  # the filtered view can be bookmarked
-    assert_fits_the_phone(page)
+    check_everywhere(page)

@@ -12,6 +12,7 @@ from governance.models import Erasure
 from pairing.models import Pairing
 from students.models import Role, Student
 from tests import factories
+from tests.browser.axe import check_everywhere
 from tests.browser.test_aid_journeys import assert_fits_the_phone, log_in
 from visits.models import ActivityLog, Kind
 
@@ -54,7 +55,7 @@ def test_the_office_erases_a_transferred_student_on_a_phone(page: Page, live_ser
     expect(page).to_have_url(re.compile(rf"/students/{student.pk}/erase/$"))
     expect(page.locator("h1")).to_have_text("删除学生资料")
     expect(page.locator("dl.facts")).to_contain_text("帮扶记录")
-    assert_fits_the_phone(page)
+    check_everywhere(page)
 
     # When she gives the reason and the 学籍号 and confirms
     page.get_by_label("删除依据").fill(REASON)
@@ -83,4 +84,4 @@ def test_the_office_erases_a_transferred_student_on_a_phone(page: Page, live_ser
     expect(entry).to_contain_text(REASON)
     expect(entry).to_contain_text("资助办甲")
     expect(page.locator("main")).not_to_contain_text("李小花")
-    assert_fits_the_phone(page)
+    check_everywhere(page)

@@ -9,7 +9,8 @@ from playwright.sync_api import Page, expect
 
 from students.models import Role, Student
 from tests import factories
-from tests.browser.test_aid_journeys import PASSWORD, assert_fits_the_phone, log_in
+from tests.browser.axe import check_everywhere
+from tests.browser.test_aid_journeys import PASSWORD, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,6 +40,7 @@ def test_the_office_imports_registers_as_libreoffice_saves_them(page: Page, live
     page.goto(f"{live_server.url}/imports/students/")
     accept = page.get_by_label("表格文件").get_attribute("accept") or ""
     assert {".xlsx", ".xls", ".ods", ".csv"} <= set(accept.split(","))
+    check_everywhere(page)
 
     # When it uploads the .xls roster with a title and notes above the header
     upload(page, live_server, "title-notes.xls")
@@ -47,9 +49,10 @@ def test_the_office_imports_registers_as_libreoffice_saves_them(page: Page, live
     expect(page.get_by_role("heading", name="如何读取了这个表格")).to_be_visible()
     expect(page.locator("#reading-notes")).to_contain_text("表头在第 4 行，上面的 3 行")
     expect(page.locator("#count-new b")).to_have_text("10")
-    assert_fits_the_phone(page)
+    check_everywhere(page, posted=True)
     page.get_by_role("button", name="确认导入").click()
     expect(page.locator("main")).to_contain_text("导入完成")
+    check_everywhere(page, posted=True)
     assert Student.objects.count() == 10
 
     # When it uploads the grades workbook saved as .ods (hidden data dictionary first)
@@ -61,6 +64,7 @@ def test_the_office_imports_registers_as_libreoffice_saves_them(page: Page, live
     expect(notes).to_contain_text("未读取工作表「统计」")
     expect(page.locator("#count-new b")).to_have_text("18")
     expect(page.locator("table")).to_contain_text("八年级!3")
+    check_everywhere(page, posted=True, variant="several sheets")
     page.get_by_role("button", name="确认导入").click()
     expect(page.locator("main")).to_contain_text("导入完成")
     assert Student.objects.count() == 28
@@ -72,7 +76,7 @@ def test_the_office_imports_registers_as_libreoffice_saves_them(page: Page, live
     errors = page.locator("#import-errors")
     expect(errors).to_contain_text("是数字格式")
     expect(errors.locator("tbody tr")).to_have_count(10)
-    assert_fits_the_phone(page)
+    check_everywhere(page, posted=True, variant="refused rows")
     assert Student.objects.count() == 28
 
     # When it uploads a web page saved as .xls
@@ -80,3 +84,4 @@ def test_the_office_imports_registers_as_libreoffice_saves_them(page: Page, live
 
     # Then the page says what the file is and what to do
     expect(page.locator("main")).to_contain_text("这个文件是网页（HTML）")
+    check_everywhere(page, posted=True, variant="refused file")

@@ -6,6 +6,7 @@ from playwright.sync_api import Page, expect
 from pairing.models import Pairing
 from students.models import Category, Role
 from tests import factories
+from tests.browser.axe import check_everywhere
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -56,10 +57,12 @@ def test_each_role_logs_in_and_lands_home_on_a_phone(page, live_server, role, ho
 def test_wrong_password_is_explained_in_chinese(page, live_server):
     user = factories.make_user()
     page.goto(f"{live_server.url}/accounts/login/")
+    check_everywhere(page)
     page.get_by_label("用户名（工号）").fill(user.username)
     page.get_by_label("密码").fill("not-the-password")
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_role("alert")).to_have_text("用户名或密码不正确，请重新输入。")
+    check_everywhere(page, posted=True)
 
 
 def test_office_pairs_an_identified_student_with_a_teacher(page, live_server):
@@ -74,8 +77,13 @@ def test_office_pairs_an_identified_student_with_a_teacher(page, live_server):
     # When the office finds the student among the unpaired ones and pairs them
     log_in(page, live_server, office.username)
     page.goto(f"{live_server.url}/students/?paired=no")
+    check_everywhere(page)
     page.get_by_role("link", name=re.compile("李小花")).click()
+    expect(page.locator("h1")).to_contain_text("李小花")
+    check_everywhere(page)
     page.get_by_role("link", name="安排结对").click()
+    expect(page.get_by_label("帮扶教师")).to_be_visible()
+    check_everywhere(page)
     page.get_by_label("帮扶教师").select_option(label=f"王老师（{teacher.username}）")
     page.get_by_label("类别").select_option("poor")
     page.get_by_label("帮扶目标").fill("不因家庭经济困难辍学")

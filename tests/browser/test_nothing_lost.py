@@ -14,6 +14,7 @@ from assessment.models import Questionnaire
 from assessment.services import questionnaires_issue
 from students.models import Role
 from tests import factories
+from tests.browser.axe import check_everywhere
 from tests.browser.test_aid_journeys import PASSWORD, log_in
 from visits.models import ActivityLog, Kind, VisitPhoto
 
@@ -58,6 +59,7 @@ def test_a_parent_answers_a_slip_on_a_phone(browser, live_server, teaching):
     # the link stays private: no Referer may carry the token to anyone
     assert opened is not None and opened.headers["referrer-policy"] == "no-referrer"
     expect(page.locator("h1")).to_have_text("结对帮扶问卷调查")
+    check_everywhere(page)
     # When the parent answers every question and submits
     for fieldset in page.locator("fieldset.rating").all():
         fieldset.locator("label", has_text="5").first.click()
@@ -66,6 +68,7 @@ def test_a_parent_answers_a_slip_on_a_phone(browser, live_server, teaching):
     page.get_by_role("button", name="提交").click()
     # Then the thank-you page shows, sized for the phone, and the answer is stored once
     expect(page.locator("h1")).to_have_text("感谢您的反馈")
+    check_everywhere(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert len(posts) == 1 and posts[0].headers.get("origin") == "null"
     questionnaire.refresh_from_db()

@@ -203,6 +203,27 @@ def test_a_wide_table_on_a_phone_shows_it_scrolls_and_takes_the_keyboard(page, l
     expect(page.locator(".scroll-hint")).to_have_count(0)
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_county_table_fits_a_laptop_without_scrolling(page, live_server, language):
+    # Given a county viewer on a 1366 px laptop
+    school = factories.SchoolFactory(name="青山县第一中学")
+    factories.SemesterFactory(school=school)
+    county = factories.make_user(Role.COUNTY, county=school.county)
+    log_in(page, live_server, county.username)
+    page.context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}]
+    )
+    page.set_viewport_size({"width": 1366, "height": 768})
+    # When the county page opens
+    page.goto(f"{live_server.url}/county/")
+    # Then all 13 columns show at once: the page takes the laptop's width for them
+    wrap = page.locator(".table-wrap").first
+    expect(wrap).to_have_class("table-wrap")
+    assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth"), "the table scrolls"
+    expect(page.locator(".scroll-hint")).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+
+
 @pytest.mark.parametrize("role", list(HOMES), ids=str)
 def test_home_pages_pass_axe_at_both_widths_in_both_languages(page, live_server, role):
     log_in(page, live_server, user_of(role).username)

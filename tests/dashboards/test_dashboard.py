@@ -290,3 +290,44 @@ def test_each_county_row_has_its_own_schools_rules_and_calendar(school, term, bo
         expected = _dashboard_completion(s, semester, day)
         assert (rows[s.pk]["duties_met"], rows[s.pk]["duties_due"]) == expected
         assert expected[1] > 0
+
+
+def test_a_county_row_links_its_school_and_says_its_figures(school):
+    row = {
+        "school": school,
+        "enrolled": 270,
+        "categories": [10, 8, 0, 1],
+        "identified": 19,
+        "paired": 17,
+        "rate": 89,
+        "duty_rate": 75,
+        "duties_met": 3,
+        "duties_due": 4,
+        "logs": 120,
+        "incidents": 2,
+        "sheets": 0,
+        "approved": 0,
+    }
+    rows = Template("{% load dashboard_tables %}{% county_rows rows code=code %}")
+    html = rows.render(
+        Context(
+            {
+                "rows": [row, {**row, "rate": None, "duty_rate": None, "sheets": 5, "approved": 2}],
+                "code": "2025-2026-1",
+            }
+        )
+    )
+    url = f"/county/schools/{school.pk}/?semester=2025-2026-1"
+    cells = (
+        '<td class="num">10</td><td class="num">8</td><td class="num">0</td><td class="num">1</td>'
+    )
+    assert html == (
+        f'<tr><td><a href="{url}">{school.name}</a></td><td class="num">270</td>{cells}'
+        '<td class="num">19</td><td class="num">17</td><td class="num">89%</td>'
+        '<td class="num"><span title="3/4 个周期已完成">75%</span></td>'
+        '<td class="num">120</td><td class="num">2</td><td class="num">—</td></tr>'
+        f'<tr><td><a href="{url}">{school.name}</a></td><td class="num">270</td>{cells}'
+        '<td class="num">19</td><td class="num">17</td><td class="num">—</td>'
+        '<td class="num">—</td><td class="num">120</td><td class="num">2</td>'
+        '<td class="num">2/5</td></tr>'
+    )

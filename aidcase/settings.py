@@ -21,6 +21,8 @@ AIDCASE_BACKUP_KEY    the key of `manage.py backup` / `restore`: 32 random bytes
                       (`manage.py backup --generate-key`); no default, kept apart from backups
 AIDCASE_ARCHIVE_AFTER_DAYS, AIDCASE_LOGIN_RECORD_DAYS, AIDCASE_REMINDER_DAYS
                       retention periods of `manage.py retention` (365, 180, 180 days)
+AIDCASE_LATE_DAYS     how many days after its date a teacher may still record a log or an
+                      incident (a record written offline arrives late; default 14)
 """
 
 import base64
@@ -351,6 +353,9 @@ SECURE_CSP = {
     "base-uri": [CSP.NONE],
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
+    # The teacher's offline pages: the service worker and the manifest come from the app.
+    "worker-src": [CSP.SELF],
+    "manifest-src": [CSP.SELF],
 }
 
 HTTPS = env_flag("DJANGO_HTTPS", default=not DEBUG)
@@ -403,6 +408,9 @@ BACKUP_KEY = os.environ.get("AIDCASE_BACKUP_KEY", "")
 ARCHIVE_AFTER_DAYS = env_days("AIDCASE_ARCHIVE_AFTER_DAYS", 365)
 LOGIN_RECORD_DAYS = env_days("AIDCASE_LOGIN_RECORD_DAYS", 180)
 REMINDER_DAYS = env_days("AIDCASE_REMINDER_DAYS", 180)
+# A teacher records a visit or an incident up to this many days after its date (written on a
+# phone without signal, sent when back online); older records are the aid office's to add.
+LATE_DAYS = env_days("AIDCASE_LATE_DAYS", 14)
 
 # Never log request bodies or personal data: only the logger names and messages Django emits.
 LOGGING = {

@@ -48,7 +48,17 @@ from visits.photos import photos_add
 
 # Logout only accepts POST and, for a visitor who is not logged in, just lands on login.
 # The questionnaire's one-time link is answered without an account (its token is the key).
-PUBLIC = {"login", "logout", "set_language", "questionnaire_answer", "questionnaire_thanks"}
+# The service worker and the app's manifest hold no data (the worker keeps only what a
+# teacher's page gives it).
+PUBLIC = {
+    "login",
+    "logout",
+    "set_language",
+    "questionnaire_answer",
+    "questionnaire_thanks",
+    "service_worker",
+    "manifest",
+}
 
 
 def routes(patterns=None, prefix=""):

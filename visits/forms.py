@@ -1,10 +1,14 @@
+import datetime as dt
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aidcase.forms import DateField
+from aidcase.permissions import is_office
 from students.forms import DATE_INPUT
 from visits.models import LOG_FIELDS, ActivityLog, Incident, IncidentType, Kind, State
 
@@ -20,6 +24,32 @@ KIND_FIELDS = {
     ),
     Kind.EXAM_GUIDANCE: ("exam_name",),
 }
+
+
+def late_date_check(day: dt.date | None, *, new: bool, by: Any) -> None:
+    """A teacher records a log or an incident up to `settings.LATE_DAYS` days after its date
+    (a visit written on a phone without signal arrives when the phone is back online). The
+    rule is the forms' (what people type), not the model's: imports and the demo write past
+    records, and the aid office, which completes the record, adds older ones."""
+    if day is None or not new or by is None or is_office(by):
+        return
+    earliest = timezone.localdate() - dt.timedelta(days=settings.LATE_DAYS)
+    if day < earliest:
+        raise ValidationError(
+            _("只能补录 %(days)d 天内的记录（%(earliest)s 及以后）；更早的请联系资助办补录。"),
+            code="too_late",
+            params={"days": settings.LATE_DAYS, "earliest": earliest.isoformat()},
+        )
+
+
+def _late_date_after_the_rest(form: forms.ModelForm, *, by: Any) -> None:
+    # After the field's and the model's rules: a date outside the pairing is told as that.
+    if not form.is_bound or form.has_error("date"):
+        return
+    try:
+        late_date_check(form.cleaned_data.get("date"), new=form.instance.pk is None, by=by)
+    except ValidationError as error:
+        form.add_error("date", error)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -77,6 +107,11 @@ class LogForm(forms.ModelForm):
             self.fields[name].required_where_shown = True  # type: ignore[attr-defined]
             self.fields[name].widget.attrs["aria-required"] = "true"
 
+    def full_clean(self) -> None:
+        super().full_clean()
+        author = self.instance.author if self.instance.author_id else None
+        _late_date_after_the_rest(self, by=author)
+
 
 class WithdrawForm(forms.Form):
     reason = forms.CharField(label=_("撤回原因"), max_length=200)
@@ -95,3 +130,8 @@ class IncidentForm(forms.ModelForm):
             ("", _("请选择")),
             *IncidentType.choices,
         ]
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        by = self.instance.recorded_by if self.instance.recorded_by_id else None
+        _late_date_after_the_rest(self, by=by)

@@ -1,5 +1,6 @@
 """Writes for activity logs and incidents."""
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,6 +16,14 @@ from students.models import Student
 from visits.duty_store import duty_status_refresh
 from visits.models import LOG_FIELDS, ActivityLog, Incident
 from visits.photos import photos_add
+
+# The audit trail's note on a record written on a phone offline and sent later: the entry's
+# own time is when it arrived. Stored as written, as the other change reasons are.
+OFFLINE_REASON = "离线记录于 {at:%Y-%m-%d %H:%M}"
+
+
+def offline_reason(written_at: dt.datetime | None) -> str | None:
+    return OFFLINE_REASON.format(at=timezone.localtime(written_at)) if written_at else None
 
 
 def _office_of(user: Any, school_id: int) -> bool:
@@ -41,13 +50,20 @@ def log_can_edit(*, log: ActivityLog, user: Any) -> bool:
 
 
 def _save(
-    log: ActivityLog, *, data: Mapping[str, Any], photos: Sequence[UploadedFile], by: Any
+    log: ActivityLog,
+    *,
+    data: Mapping[str, Any],
+    photos: Sequence[UploadedFile],
+    by: Any,
+    written_at: dt.datetime | None = None,
 ) -> ActivityLog:
     for name in LOG_FIELDS:
         if name in data:
             value = data[name]
             setattr(log, name, value.strip() if isinstance(value, str) else value)
     log.full_clean()
+    if written_at is not None:
+        log._change_reason = offline_reason(written_at)  # type: ignore[attr-defined]
     log.save()
     if photos:
         photos_add(log=log, uploads=photos, by=by)
@@ -62,12 +78,15 @@ def log_create(
     by: Any,
     data: Mapping[str, Any],
     photos: Sequence[UploadedFile] = (),
+    written_at: dt.datetime | None = None,
 ) -> ActivityLog:
     """Records aid given under a pairing: by its teacher, or by the school's aid office
-    completing the record. Photos (home visits) are re-encoded in the same transaction."""
+    completing the record. Photos (home visits) are re-encoded in the same transaction.
+    `written_at`: when the record was written on a phone offline (noted in its history)."""
     if by.pk != pairing.teacher_id and not _office_of(by, pairing.school_id):
         raise PermissionDenied
-    return _save(ActivityLog(pairing=pairing, author=by), data=data, photos=photos, by=by)
+    log = ActivityLog(pairing=pairing, author=by)
+    return _save(log, data=data, photos=photos, by=by, written_at=written_at)
 
 
 @transaction.atomic
@@ -103,9 +122,18 @@ def log_withdraw(*, log: ActivityLog, by: Any, reason: str) -> ActivityLog:
 
 
 @transaction.atomic
-def incident_create(*, student: Student, by: Any, date: Any, type: str, note: str = "") -> Incident:
+def incident_create(
+    *,
+    student: Student,
+    by: Any,
+    date: Any,
+    type: str,
+    note: str = "",
+    written_at: dt.datetime | None = None,
+) -> Incident:
     """Records an incident (逃学、打架…) for a student: by the homeroom teacher of the
-    student's class or the aid office. The semester assessment reads them."""
+    student's class or the aid office. The semester assessment reads them. `written_at` as
+    for a log."""
     homeroom = (
         student.school_class is not None and student.school_class.homeroom_teacher_id == by.pk
     )
@@ -113,5 +141,7 @@ def incident_create(*, student: Student, by: Any, date: Any, type: str, note: st
         raise PermissionDenied
     incident = Incident(student=student, date=date, type=type, note=note.strip(), recorded_by=by)
     incident.full_clean()
+    if written_at is not None:
+        incident._change_reason = offline_reason(written_at)  # type: ignore[attr-defined]
     incident.save()
     return incident

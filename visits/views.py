@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -31,6 +32,7 @@ from visits import reminders, services
 from visits.duties import STATUS_ORDER, Status, monday_of
 from visits.forms import KIND_FIELDS, IncidentForm, LogForm, WithdrawForm
 from visits.models import ActivityLog, Incident, Kind
+from visits.offline_views import written_at_of
 from visits.photos import photo_file_response, photo_get_for_user
 from visits.selectors import (
     can_record_incident,
@@ -104,7 +106,11 @@ def log_create(request: AuthedRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             log = services.log_create(
-                pairing=pairing, by=request.user, data=data, photos=data.get("photos") or []
+                pairing=pairing,
+                by=request.user,
+                data=data,
+                photos=data.get("photos") or [],
+                written_at=written_at_of(request),
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -223,12 +229,17 @@ def incident_create(request: AuthedRequest, pk: int) -> HttpResponse:
     form = IncidentForm(request.POST or None, initial={"date": today()}, instance=instance)
     if request.method == "POST" and form.is_valid():
         try:
-            services.incident_create(student=student, by=request.user, **form.cleaned_data)
+            services.incident_create(
+                student=student,
+                by=request.user,
+                written_at=written_at_of(request),
+                **form.cleaned_data,
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             messages.success(request, _("已记录违纪事件"))
-            return redirect("student_detail", pk=student.pk)
+            return redirect(_next_url(request, reverse("student_detail", args=[student.pk])))
     return render(request, "visits/incident_form.html", {"form": form, "student": student})
 
 

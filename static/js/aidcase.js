@@ -13,6 +13,9 @@
  *   refuses the form, so that a teacher corrects the form without choosing them again. The
  *   server re-encodes them and strips their metadata either way; without script the form
  *   sends the originals.
+ * - A form that a teacher may also fill in offline (data-offline-form) is sent the same way, so
+ *   that a send the network breaks is handed to the phone's outbox (static/js/offline.js, which
+ *   also uses shrink() for the photos it keeps) instead of being lost.
  * - A table wider than the screen is a named region that the keyboard can focus and scroll,
  *   with a hint that it scrolls sideways.
  */
@@ -89,6 +92,9 @@
       });
     }).catch(function () { return file; }); // a file the browser cannot draw: the server says why
   }
+
+  // The outbox (offline.js) keeps photos made smaller the same way.
+  window.AidCase = { shrink: shrink, shrunkFiles: function (input) { return shrunkFiles(input); } };
 
   // Made smaller as soon as they are chosen, while the teacher types the rest.
   var shrunk = new WeakMap();
@@ -188,6 +194,7 @@
           window.history.replaceState(null, "", xhr.responseURL);
         }
         if (window.htmx) { window.htmx.process(document.body); }
+        document.dispatchEvent(new CustomEvent("aidcase:page"));
         window.scrollTo(0, 0);
         if (xhr.responseURL && xhr.responseURL.split("#")[0] !== posted) {
           markScrollingTables();
@@ -213,6 +220,10 @@
         focusSummary();
       };
       xhr.onerror = function () {
+        // The outbox takes it when it can (the event is cancelled); otherwise the teacher
+        // is told to send it again.
+        var unsent = new CustomEvent("aidcase:unsent", { detail: { data: data }, bubbles: true, cancelable: true });
+        if (!form.dispatchEvent(unsent)) { return; }
         label.textContent = form.getAttribute("data-photos-failed") || "";
         meter.value = 0;
         if (button) { button.disabled = false; }
@@ -224,12 +235,13 @@
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (event.defaultPrevented || !form.hasAttribute("data-photos") || !window.FormData ||
-        !window.XMLHttpRequest) {
+    var offline = form.hasAttribute("data-offline-form");
+    if (event.defaultPrevented || !(form.hasAttribute("data-photos") || offline) ||
+        !window.FormData || !window.XMLHttpRequest) {
       return;
     }
     var inputs = photoInputs(form);
-    if (!inputs.length) {
+    if (!inputs.length && !offline) {
       return; // nothing to make smaller: the form is sent as usual
     }
     event.preventDefault();

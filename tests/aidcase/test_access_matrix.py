@@ -167,6 +167,8 @@ MATRIX: dict[str, Entry] = {
     "home": Entry(allow(*ROLES)),
     "password_change": Entry(allow(*ROLES)),
     "session_alive": Entry(allow(*ROLES, post=405)),
+    "service_worker": Entry(allow(*ROLES, post=405)),
+    "manifest": Entry(allow(*ROLES, post=405)),
     # Dashboards
     "dashboard": Entry(allow(*MANAGERS), content=True, views=FOREIGN_FILTERS),
     "pairing_cap": Entry(allow(OFFICE, get=POST_ONLY)),
@@ -186,6 +188,9 @@ MATRIX: dict[str, Entry] = {
     "county_schools_template": Entry(allow(COUNTY_ADMIN, post=405), content=True),
     # A teacher's day
     "me": Entry(allow(*SCHOOL), content=True, shows=(TEACHER,)),
+    # The pages a teacher's phone keeps for offline use: only a teacher's, only her own.
+    "offline_pages": Entry(allow(TEACHER, post=405), content=True),
+    "offline_sent": Entry(allow(TEACHER, post=405)),
     "student_detail": Entry(allow(*SCHOOL), target="student", shows=SCHOOL),
     # Incidents are recorded by the office and the student's homeroom teacher (T1 is S1's).
     "incident_create": Entry(

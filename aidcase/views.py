@@ -36,6 +36,17 @@ class LoginForm(AuthenticationForm):
         field.validators.append(MaxLengthValidator(field.max_length))
 
 
+class LogoutView(auth_views.LogoutView):
+    """Logging out also tells the browser to drop what it keeps of the site (a teacher's
+    pages and unsent records kept for offline use), besides the page's own script wiping
+    them."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        response["Clear-Site-Data"] = '"cache", "storage"'
+        return response
+
+
 class LoginView(auth_views.LoginView):
     """Django's login page, which sends a user already logged in on to `next`: never to
     the login page itself (Django raises on that loop), home instead."""

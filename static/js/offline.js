@@ -71,7 +71,12 @@
         db.createObjectStore(OUTBOX, { keyPath: "id", autoIncrement: true });
         db.createObjectStore(META, { keyPath: "name" });
       };
-      request.onsuccess = function () { resolve(request.result); };
+      request.onsuccess = function () {
+        var db = request.result;
+        // A wipe (deleteDatabase, here or in another tab) must not wait on this connection.
+        db.onversionchange = function () { db.close(); };
+        resolve(db);
+      };
       request.onerror = function () { reject(request.error); };
     });
   }
